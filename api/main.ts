@@ -1,0 +1,55 @@
+/**
+ * `npm run api`: the HTTP API alone, against external services (TEMPORAL_ADDRESS, DATABASE_URL).
+ */
+import { Client } from '@temporalio/client';
+import { createPrisma } from '../prisma/client';
+import { ConfigError, connectClient, databaseUrl, temporalSettings } from '../worker/config';
+import { logger } from '../worker/logger';
+import { runUntilSignal } from '../worker/shutdown';
+import { createApp } from './app';
+
+export async function startApi(env: NodeJS.ProcessEnv = process.env) {
+  const settings = temporalSettings(env);
+  const port = Number(env.PORT ?? 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError(`PORT must be a TCP port number (0-65535), got "${env.PORT}".`);
+  }
+  const prisma = createPrisma(databaseUrl(env));
+  try {
+    await prisma.$queryRaw`SELECT 1`;
+  } catch (error) {
+    throw new ConfigError(
+      `Cannot reach PostgreSQL at DATABASE_URL (${(error as Error).message}); start it or fix DATABASE_URL.`,
+    );
+  }
+  const connection = await connectClient(settings);
+  const client = new Client({ connection, namespace: settings.namespace });
+  const app = createApp({ client, prisma, taskQueue: settings.taskQueue, logger });
+  const server = await new Promise<import('node:http').Server>((resolve, reject) => {
+    const s = app.listen(port, () => resolve(s));
+    s.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new ConfigError(
+              `Port ${port} is already in use; stop what listens there or set PORT to another port.`,
+            )
+          : error,
+      ),
+    );
+  });
+  const address = server.address();
+  const boundPort = typeof address === 'object' && address ? address.port : port;
+  logger.info({ port: boundPort }, 'api listening');
+  return {
+    port: boundPort,
+    async stop() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await connection.close();
+      await prisma.$disconnect();
+    },
+  };
+}
+
+if (require.main === module) {
+  void runUntilSignal('api', startApi);
+}

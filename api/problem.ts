@@ -1,0 +1,79 @@
+/**
+ * RFC 9457 problem details: every error the API returns has this shape, a stable `code`, and never
+ * a stack trace.
+ */
+import type { ErrorRequestHandler, Response } from 'express';
+import { ZodError } from 'zod';
+import type { Logger } from '../worker/logger';
+
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+export class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly detail: string,
+    readonly errors: FieldProblem[] = [],
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(detail);
+  }
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  404: 'Not Found',
+  409: 'Conflict',
+  412: 'Precondition Failed',
+  422: 'Unprocessable Content',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+export function sendProblem(res: Response, problem: HttpProblem): void {
+  res
+    .status(problem.status)
+    .set(problem.headers)
+    .type('application/problem+json')
+    .json({
+      type: 'about:blank',
+      title: TITLES[problem.status] ?? 'Error',
+      status: problem.status,
+      code: problem.code,
+      detail: problem.detail,
+      ...(problem.errors.length ? { errors: problem.errors } : {}),
+    });
+}
+
+export function fromZod(error: ZodError): HttpProblem {
+  const errors = error.issues.map((issue) => ({
+    field: issue.path.length ? issue.path.join('.') : '(body)',
+    message: issue.message,
+  }));
+  return new HttpProblem(
+    400,
+    'VALIDATION_FAILED',
+    errors.map((e) => `${e.field}: ${e.message}`).join('; '),
+    errors,
+  );
+}
+
+/** The last Express middleware: maps anything thrown to a problem response. */
+export function problemHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, _req, res, _next) => {
+    if (error instanceof HttpProblem) return sendProblem(res, error);
+    if (error instanceof ZodError) return sendProblem(res, fromZod(error));
+    const e = error as { type?: string; status?: number; message?: string };
+    if (e?.type === 'entity.parse.failed') {
+      return sendProblem(res, new HttpProblem(400, 'MALFORMED_JSON', 'request body is not valid JSON'));
+    }
+    if (e?.type === 'entity.too.large') {
+      return sendProblem(res, new HttpProblem(413, 'BODY_TOO_LARGE', 'request body is too large'));
+    }
+    logger.error({ err: error }, 'unhandled error');
+    sendProblem(res, new HttpProblem(500, 'INTERNAL', 'internal error; see the service logs'));
+  };
+}

@@ -1,0 +1,52 @@
+/** Helpers that give a test file the real services started by global-setup.ts. */
+import { randomUUID } from 'node:crypto';
+import type { NativeConnection, Worker } from '@temporalio/worker';
+import { createPrisma, type PrismaClient } from '../../prisma/client';
+import { createCampaignWorker } from '../../worker/worker';
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the tests through jest (global-setup.ts)`);
+  return value;
+}
+
+export const testDatabaseUrl = () => required('TEST_DATABASE_URL');
+export const testTemporalAddress = () => required('TEST_TEMPORAL_ADDRESS');
+
+export function testPrisma(): PrismaClient {
+  return createPrisma(testDatabaseUrl());
+}
+
+/** A task queue of its own per test file, so files sharing the dev server never steal work. */
+export function uniqueTaskQueue(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+export interface RunningWorker {
+  worker: Worker;
+  stop(): Promise<void>;
+}
+
+/** Runs the real campaign worker (prebuilt bundle, real activities) until `stop()`. */
+export async function runTestWorker(options: {
+  connection: NativeConnection;
+  taskQueue: string;
+  prisma: PrismaClient;
+  namespace?: string;
+}): Promise<RunningWorker> {
+  const worker = await createCampaignWorker({
+    connection: options.connection,
+    namespace: options.namespace ?? 'default',
+    taskQueue: options.taskQueue,
+    prisma: options.prisma,
+    workflowBundle: { codePath: required('TEST_WORKFLOW_BUNDLE') },
+  });
+  const running = worker.run();
+  return {
+    worker,
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+    },
+  };
+}

@@ -1,0 +1,22 @@
+/**
+ * `npm run toolchain`: resolves (building or fetching on first use) the Temporal CLI and the
+ * time-skipping test server, and prints where each comes from. npm start and npm test do this
+ * themselves; CI runs it first so the slow first build shows up as its own step.
+ */
+import { SetupError, say } from './common';
+import { resolveTemporalCli } from './temporal-cli';
+import { resolveTestServer } from './test-server';
+
+async function main(): Promise<void> {
+  const cli = await resolveTemporalCli();
+  say(`Temporal CLI: ${cli.kind === 'path' ? `${cli.path} (${cli.source})` : 'SDK download'}`);
+  const testServer = await resolveTestServer();
+  say(
+    `Time-skipping test server: ${testServer.kind === 'path' ? `${testServer.path} (${testServer.source})` : 'SDK download'}`,
+  );
+}
+
+main().catch((error: Error) => {
+  process.stderr.write(`${error instanceof SetupError ? error.message : error.stack}\n`);
+  process.exit(1);
+});

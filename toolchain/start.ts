@@ -1,0 +1,105 @@
+/**
+ * `npm start`: the whole service on one machine. Starts (or connects to, with TEMPORAL_ADDRESS) the
+ * Temporal dev server with its Web UI, starts (or connects to, with DATABASE_URL) PostgreSQL,
+ * migrates, then runs the worker and the API in this process. State persists under .data/.
+ * Ctrl-C stops everything cleanly.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { Runtime } from '@temporalio/worker';
+import { startApi } from '../api/main';
+import { migrate } from '../prisma/migrate';
+import { connectClient, temporalSettings } from '../worker/config';
+import { startWorker } from '../worker/main';
+import { describeStartupError } from '../worker/shutdown';
+import { repoRoot, say } from './common';
+import { assertPortFree, resolveDatabase } from './postgres';
+import { registerSearchAttributes, startDevServer } from './temporal-server';
+
+const TEMPORAL_PORT = 7233;
+const UI_PORT = Number(process.env.TEMPORAL_UI_PORT ?? 8233);
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  Runtime.install({ shutdownSignals: [] });
+  const dataDir = path.resolve(process.env.DATA_DIR ?? path.join(repoRoot, '.data'));
+  mkdirSync(dataDir, { recursive: true });
+  const port = Number(process.env.PORT ?? 3000);
+  const cleanups: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  };
+  let stopping = false;
+  const onSignal = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    say(`${signal}: shutting down…`);
+    void stopAll().then(() => {
+      say('stopped.');
+      process.exit(0);
+    });
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+
+  try {
+    if (Number.isInteger(port) && port > 0) await assertPortFree(port, 'the API', 'PORT');
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port) };
+    let uiUrl = 'your Temporal cluster’s UI';
+    if (process.env.TEMPORAL_ADDRESS) {
+      const settings = temporalSettings();
+      const connection = await connectClient(settings);
+      await registerSearchAttributes(connection, settings.namespace).catch((error: Error) =>
+        say(`could not register search attributes (${error.message}); register them on the cluster`),
+      );
+      await connection.close();
+    } else {
+      await assertPortFree(TEMPORAL_PORT, 'the Temporal frontend', 'TEMPORAL_ADDRESS');
+      await assertPortFree(UI_PORT, 'the Temporal Web UI', 'TEMPORAL_UI_PORT');
+      say('Starting the Temporal dev server…');
+      const temporal = await startDevServer({
+        dbFilename: path.join(dataDir, 'temporal.db'),
+        port: TEMPORAL_PORT,
+        uiPort: UI_PORT,
+      });
+      cleanups.push(() => temporal.teardown());
+      env.TEMPORAL_ADDRESS = `127.0.0.1:${TEMPORAL_PORT}`;
+      uiUrl = `http://localhost:${UI_PORT}`;
+    }
+    say(process.env.DATABASE_URL ? 'Connecting to DATABASE_URL…' : 'Starting PostgreSQL…');
+    const db = await resolveDatabase(path.join(dataDir, 'postgres'));
+    cleanups.push(() => db.stop());
+    env.DATABASE_URL = db.url;
+    const applied = await migrate(db.url);
+    if (applied.length) say(`Applied migrations: ${applied.join(', ')}`);
+    const worker = await startWorker(env);
+    cleanups.push(() => worker.stop());
+    const api = await startApi(env);
+    cleanups.push(() => api.stop());
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    process.stderr.write(
+      [
+        '',
+        `campaign-orchestrator is up (${seconds} s)`,
+        `  API          http://localhost:${api.port}   (try: curl http://localhost:${api.port}/healthz)`,
+        `  Temporal UI  ${uiUrl}`,
+        `  Temporal     ${env.TEMPORAL_ADDRESS}   (npm run temporal -- workflow list)`,
+        `  PostgreSQL   ${db.url}`,
+        '  Auth         none yet: the API accepts anonymous requests on localhost (API keys are planned)',
+        `  Data         ${dataDir}`,
+        'Press Ctrl-C to stop.',
+        '',
+      ].join('\n'),
+    );
+    void worker.running.catch((error: Error) => {
+      say(`worker failed: ${error.message}`);
+      onSignal('worker failure');
+    });
+  } catch (error) {
+    process.stderr.write(`npm start: ${describeStartupError(error)}\n`);
+    await stopAll();
+    process.exit(1);
+  }
+}
+
+void main();

@@ -1,0 +1,80 @@
+/**
+ * Local Temporal servers: the CLI dev server (SQLite, Web UI) for `npm start` and dev-server tests,
+ * and the Java time-skipping test server for workflow tests. Both are started through the SDK's
+ * TestWorkflowEnvironment, from the binaries that temporal-cli.ts / test-server.ts resolve.
+ */
+import type { Connection } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { temporal } from '@temporalio/proto';
+import { CAMPAIGN_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { SetupError, say } from './common';
+import { resolveTemporalCli } from './temporal-cli';
+import { resolveTestServer } from './test-server';
+import { TEMPORAL_CLI_VERSION } from './versions';
+
+export interface DevServerOptions {
+  /** Persist to this SQLite file; in-memory when omitted. */
+  dbFilename?: string;
+  /** Frontend port; a free one when omitted. */
+  port?: number;
+  /** Web UI port; no UI when omitted. */
+  uiPort?: number;
+}
+
+export async function startDevServer(options: DevServerOptions = {}): Promise<TestWorkflowEnvironment> {
+  const cli = await resolveTemporalCli();
+  const executable =
+    cli.kind === 'path'
+      ? { type: 'existing-path' as const, path: cli.path }
+      : { type: 'cached-download' as const, version: `v${TEMPORAL_CLI_VERSION}` };
+  try {
+    return await TestWorkflowEnvironment.createLocal({
+      server: {
+        executable,
+        ip: '127.0.0.1',
+        port: options.port,
+        dbFilename: options.dbFilename,
+        ui: options.uiPort !== undefined,
+        uiPort: options.uiPort,
+        searchAttributes: CAMPAIGN_SEARCH_ATTRIBUTES,
+        extraArgs: ['--log-level', 'error'],
+      },
+    });
+  } catch (error) {
+    throw new SetupError(
+      `The Temporal dev server did not start (${(error as Error).message}); check the ports are free and the CLI at ${cli.kind === 'path' ? cli.path : 'the SDK download'} runs.`,
+    );
+  }
+}
+
+export async function startTimeSkippingServer(): Promise<TestWorkflowEnvironment> {
+  const server = await resolveTestServer();
+  const executable =
+    server.kind === 'path'
+      ? { type: 'existing-path' as const, path: server.path }
+      : { type: 'cached-download' as const };
+  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable } });
+  // The Java test server takes no search-attribute flag: register through the operator service.
+  await registerSearchAttributes(env.connection, 'default');
+  return env;
+}
+
+/** Registers our custom search attributes on a namespace; already-registered ones are fine. */
+export async function registerSearchAttributes(connection: Connection, namespace: string): Promise<void> {
+  const existing = await connection.operatorService
+    .listSearchAttributes({ namespace })
+    .then((r) => r.customAttributes ?? {})
+    .catch(() => ({}) as Record<string, unknown>);
+  const missing = CAMPAIGN_SEARCH_ATTRIBUTES.filter((key) => !(key.name in existing));
+  if (missing.length === 0) return;
+  say(`Registering search attributes ${missing.map((k) => k.name).join(', ')} on namespace ${namespace}`);
+  await connection.operatorService.addSearchAttributes({
+    namespace,
+    searchAttributes: Object.fromEntries(
+      missing.map((key) => [
+        key.name,
+        temporal.api.enums.v1.IndexedValueType[`INDEXED_VALUE_TYPE_${key.type}`],
+      ]),
+    ),
+  });
+}

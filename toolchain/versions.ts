@@ -1,0 +1,4 @@
+/** Pinned versions of the local toolchain. Keep in step with go.mod and pom.xml beside this file. */
+export const TEMPORAL_CLI_VERSION = '1.5.1';
+export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal';
+export const TEST_SERVER_VERSION = '1.38.0';

@@ -1,0 +1,84 @@
+/**
+ * Runtime configuration shared by the worker and the API, read from the environment once. Every
+ * variable is documented in README.md.
+ */
+import { readFileSync } from 'node:fs';
+import { Connection, type ConnectionOptions } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { TASK_QUEUE_DEFAULT } from '../workflows/messages';
+
+export interface TemporalSettings {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  tls?: { clientCertPair?: { crt: Buffer; key: Buffer } } | true;
+  apiKey?: string;
+}
+
+/** A problem with configuration; the message is one sentence saying what to fix. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function temporalSettings(env: NodeJS.ProcessEnv = process.env): TemporalSettings {
+  const cert = env.TEMPORAL_TLS_CERT;
+  const key = env.TEMPORAL_TLS_KEY;
+  if (Boolean(cert) !== Boolean(key)) {
+    throw new ConfigError('Set both TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY (mTLS), or neither.');
+  }
+  let tls: TemporalSettings['tls'];
+  if (cert && key) {
+    tls = { clientCertPair: { crt: readFileSync(cert), key: readFileSync(key) } };
+  } else if (env.TEMPORAL_TLS === 'true' || env.TEMPORAL_API_KEY) {
+    tls = true;
+  }
+  return {
+    address: env.TEMPORAL_ADDRESS ?? 'localhost:7233',
+    namespace: env.TEMPORAL_NAMESPACE ?? 'default',
+    taskQueue: env.TEMPORAL_TASK_QUEUE ?? TASK_QUEUE_DEFAULT,
+    tls,
+    apiKey: env.TEMPORAL_API_KEY || undefined,
+  };
+}
+
+export function databaseUrl(env: NodeJS.ProcessEnv = process.env): string {
+  const url = env.DATABASE_URL;
+  if (!url) {
+    throw new ConfigError(
+      'DATABASE_URL is not set; point it at a PostgreSQL database (or use `npm start`, which embeds one).',
+    );
+  }
+  return url;
+}
+
+function connectionOptions(settings: TemporalSettings) {
+  return {
+    address: settings.address,
+    tls: settings.tls,
+    apiKey: settings.apiKey,
+  } satisfies ConnectionOptions;
+}
+
+function unreachable(settings: TemporalSettings, error: unknown): ConfigError {
+  return new ConfigError(
+    `Cannot reach Temporal at ${settings.address} (${(error as Error).message}); start it (npm start does) or set TEMPORAL_ADDRESS to a reachable server.`,
+  );
+}
+
+/** A client connection; fails fast with a ConfigError when Temporal is unreachable. */
+export async function connectClient(settings: TemporalSettings): Promise<Connection> {
+  try {
+    return await Connection.connect({ ...connectionOptions(settings), connectTimeout: '5s' });
+  } catch (error) {
+    throw unreachable(settings, error);
+  }
+}
+
+/** A worker connection; fails fast with a ConfigError when Temporal is unreachable. */
+export async function connectWorker(settings: TemporalSettings): Promise<NativeConnection> {
+  try {
+    return await NativeConnection.connect(connectionOptions(settings));
+  } catch (error) {
+    throw unreachable(settings, error);
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * `npm run worker`: the worker alone, against external services (TEMPORAL_ADDRESS, DATABASE_URL).
+ * Migrations are applied first, so a fresh database works.
+ */
+import { Runtime } from '@temporalio/worker';
+import { migrate } from '../prisma/migrate';
+import { createPrisma } from '../prisma/client';
+import { connectWorker, databaseUrl, temporalSettings } from './config';
+import { logger } from './logger';
+import { runUntilSignal } from './shutdown';
+import { createCampaignWorker } from './worker';
+
+export async function startWorker(env: NodeJS.ProcessEnv = process.env) {
+  const settings = temporalSettings(env);
+  const url = databaseUrl(env);
+  await migrate(url);
+  const prisma = createPrisma(url);
+  const connection = await connectWorker(settings);
+  const worker = await createCampaignWorker({
+    connection,
+    namespace: settings.namespace,
+    taskQueue: settings.taskQueue,
+    prisma,
+  });
+  const running = worker.run();
+  logger.info({ taskQueue: settings.taskQueue, address: settings.address }, 'worker polling');
+  return {
+    running,
+    async stop() {
+      worker.shutdown();
+      await running;
+      await connection.close();
+      await prisma.$disconnect();
+    },
+  };
+}
+
+if (require.main === module) {
+  Runtime.install({ shutdownSignals: [] });
+  void runUntilSignal('worker', startWorker);
+}

@@ -1,0 +1,36 @@
+import { logger } from './logger';
+
+export interface Stoppable {
+  stop(): Promise<void>;
+}
+
+/** Message for a failed start: config/setup errors are one clear sentence, never a stack trace. */
+export function describeStartupError(error: unknown): string {
+  const e = error as Error;
+  if (['ConfigError', 'SetupError', 'MigrationError'].includes(e?.name)) return e.message;
+  return `Unexpected failure: ${e?.message ?? String(error)}`;
+}
+
+/**
+ * Starts a part of the service, then stops it cleanly on SIGINT/SIGTERM. A failed start prints one
+ * sentence and exits 1.
+ */
+export async function runUntilSignal(what: string, start: () => Promise<Stoppable>): Promise<void> {
+  let part: Stoppable;
+  try {
+    part = await start();
+  } catch (error) {
+    process.stderr.write(`${what}: ${describeStartupError(error)}\n`);
+    process.exit(1);
+  }
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, `${what} shutting down`);
+    await part.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}

@@ -1,0 +1,2 @@
+// Entry point of the workflow bundle (worker/ points `workflowsPath` here).
+export { campaignWorkflow } from './campaign';
