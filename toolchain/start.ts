@@ -6,11 +6,11 @@
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { Runtime } from '@temporalio/worker';
 import { startApi } from '../api/main';
 import { migrate } from '../prisma/migrate';
 import { connectClient, temporalSettings } from '../worker/config';
 import { startWorker } from '../worker/main';
+import { installTemporalRuntime } from '../worker/logger';
 import { describeStartupError } from '../worker/shutdown';
 import { repoRoot, say } from './common';
 import { assertPortFree, resolveDatabase } from './postgres';
@@ -21,13 +21,17 @@ const UI_PORT = Number(process.env.TEMPORAL_UI_PORT ?? 8233);
 
 async function main(): Promise<void> {
   const started = Date.now();
-  Runtime.install({ shutdownSignals: [] });
+  installTemporalRuntime();
   const dataDir = path.resolve(process.env.DATA_DIR ?? path.join(repoRoot, '.data'));
   mkdirSync(dataDir, { recursive: true });
   const port = Number(process.env.PORT ?? 3000);
-  const cleanups: Array<() => Promise<void>> = [];
-  const stopAll = async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  const cleanups: Array<{ what: string; stop: () => Promise<void> }> = [];
+  const stopAll = async (verbose = true) => {
+    for (const { what, stop } of cleanups.reverse()) {
+      const t = Date.now();
+      await stop().catch((error: Error) => say(`stopping ${what} failed: ${error.message}`));
+      if (verbose) say(`stopped ${what} (${Date.now() - t} ms)`);
+    }
   };
   let stopping = false;
   const onSignal = (signal: string) => {
@@ -62,20 +66,20 @@ async function main(): Promise<void> {
         port: TEMPORAL_PORT,
         uiPort: UI_PORT,
       });
-      cleanups.push(() => temporal.teardown());
+      cleanups.push({ what: 'Temporal dev server', stop: () => temporal.teardown() });
       env.TEMPORAL_ADDRESS = `127.0.0.1:${TEMPORAL_PORT}`;
       uiUrl = `http://localhost:${UI_PORT}`;
     }
     say(process.env.DATABASE_URL ? 'Connecting to DATABASE_URL…' : 'Starting PostgreSQL…');
-    const db = await resolveDatabase(path.join(dataDir, 'postgres'));
-    cleanups.push(() => db.stop());
+    const db = await resolveDatabase(path.join(dataDir, 'postgres'), false);
+    cleanups.push({ what: 'PostgreSQL', stop: () => db.stop() });
     env.DATABASE_URL = db.url;
     const applied = await migrate(db.url);
     if (applied.length) say(`Applied migrations: ${applied.join(', ')}`);
     const worker = await startWorker(env);
-    cleanups.push(() => worker.stop());
+    cleanups.push({ what: 'worker', stop: () => worker.stop() });
     const api = await startApi(env);
-    cleanups.push(() => api.stop());
+    cleanups.push({ what: 'API', stop: () => api.stop() });
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     process.stderr.write(
       [
@@ -96,8 +100,8 @@ async function main(): Promise<void> {
       onSignal('worker failure');
     });
   } catch (error) {
+    await stopAll(false);
     process.stderr.write(`npm start: ${describeStartupError(error)}\n`);
-    await stopAll();
     process.exit(1);
   }
 }

@@ -41,8 +41,14 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Te
       },
     });
   } catch (error) {
+    const reason = (error as Error).message;
+    if (cli.kind === 'sdk-download') {
+      throw new SetupError(
+        `No Temporal CLI here and the SDK could not download one (${reason}); install Go so our scripts build it from the Go module proxy, or set TEMPORAL_CLI_PATH to a temporal binary.`,
+      );
+    }
     throw new SetupError(
-      `The Temporal dev server did not start (${(error as Error).message}); check the ports are free and the CLI at ${cli.kind === 'path' ? cli.path : 'the SDK download'} runs.`,
+      `The Temporal dev server (${cli.path}) did not start (${reason}); check that its ports are free and that the binary runs.`,
     );
   }
 }
@@ -53,7 +59,16 @@ export async function startTimeSkippingServer(): Promise<TestWorkflowEnvironment
     server.kind === 'path'
       ? { type: 'existing-path' as const, path: server.path }
       : { type: 'cached-download' as const };
-  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable } });
+  let env: TestWorkflowEnvironment;
+  try {
+    env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable } });
+  } catch (error) {
+    throw new SetupError(
+      server.kind === 'sdk-download'
+        ? `No time-skipping test server here and the SDK could not download one (${(error as Error).message}); install Java and Maven so our scripts fetch it from Maven Central, or set TEMPORAL_TEST_SERVER_PATH.`
+        : `The time-skipping test server (${server.path}) did not start (${(error as Error).message}); check that Java runs.`,
+    );
+  }
   // The Java test server takes no search-attribute flag: register through the operator service.
   await registerSearchAttributes(env.connection, 'default');
   return env;

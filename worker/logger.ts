@@ -1,3 +1,5 @@
+import type { LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
+import { Runtime } from '@temporalio/worker';
 import pino from 'pino';
 
 /** The service's structured logger (JSON lines on stdout; level from LOG_LEVEL, default info). */
@@ -7,3 +9,29 @@ export const logger = pino({
 });
 
 export type Logger = pino.Logger;
+
+/** Routes the Temporal SDK's own logs (worker, bundler, core) through pino. */
+export function temporalLogger(base: Logger): TemporalLogger {
+  const write = (level: LogLevel, message: string, meta?: LogMetadata) =>
+    base[level.toLowerCase() as 'info'](meta ?? {}, message);
+  return {
+    log: write,
+    trace: (message, meta) => write('TRACE', message, meta),
+    debug: (message, meta) => write('DEBUG', message, meta),
+    info: (message, meta) => write('INFO', message, meta),
+    warn: (message, meta) => write('WARN', message, meta),
+    error: (message, meta) => write('ERROR', message, meta),
+  };
+}
+
+/**
+ * Installs the Temporal runtime for a long-running process: SDK logs go through pino at
+ * TEMPORAL_LOG_LEVEL (default warn), and signal handling is left to our own shutdown code.
+ */
+export function installTemporalRuntime(): void {
+  const level = process.env.TEMPORAL_LOG_LEVEL ?? 'warn';
+  Runtime.install({
+    logger: temporalLogger(logger.child({ component: 'temporal' }, { level })),
+    shutdownSignals: [],
+  });
+}

@@ -2,11 +2,10 @@
  * `npm run worker`: the worker alone, against external services (TEMPORAL_ADDRESS, DATABASE_URL).
  * Migrations are applied first, so a fresh database works.
  */
-import { Runtime } from '@temporalio/worker';
 import { migrate } from '../prisma/migrate';
 import { createPrisma } from '../prisma/client';
 import { connectWorker, databaseUrl, temporalSettings } from './config';
-import { logger } from './logger';
+import { installTemporalRuntime, logger } from './logger';
 import { runUntilSignal } from './shutdown';
 import { createCampaignWorker } from './worker';
 
@@ -36,6 +35,6 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env) {
 }
 
 if (require.main === module) {
-  Runtime.install({ shutdownSignals: [] });
+  installTemporalRuntime();
   void runUntilSignal('worker', startWorker);
 }
