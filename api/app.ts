@@ -87,6 +87,7 @@ export function createApp(deps: ApiDeps): express.Express {
         taskQueue,
         args: [{ create: command }],
         staticSummary: `Campaign: ${command.name}`,
+        // Set at start so the campaign is findable at once; the workflow keeps them current.
         typedSearchAttributes: [
           { key: CampaignStatus, value: 'draft' },
           { key: CampaignHasDraft, value: true },
@@ -127,8 +128,10 @@ export function createApp(deps: ApiDeps): express.Express {
       type: campaign.type,
       channel: campaign.channel,
       status: campaign.status,
+      tags: campaign.tags,
       liveVersion: campaign.liveVersion,
       hasDraft: campaign.hasDraft,
+      draftRevision: campaign.draftRevision,
       revision: campaign.revision,
       createdBy: campaign.createdBy,
       createdAt: campaign.createdAt.toISOString(),

@@ -3,11 +3,18 @@
  * our custom search attributes, as operators use them in the Web UI).
  */
 import { randomUUID } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { PrismaClient } from '../prisma/client';
 import type { campaignWorkflow } from '../workflows/campaign';
-import { activateUpdate, campaignWorkflowId, projectedUpdate } from '../workflows/messages';
+import {
+  activateUpdate,
+  campaignWorkflowId,
+  editUpdate,
+  modifyUpdate,
+  projectedUpdate,
+  stopUpdate,
+} from '../workflows/messages';
 import {
   runTestWorker,
   testPrisma,
@@ -51,46 +58,63 @@ describe('campaign workflow on the dev server', () => {
     await prisma?.$disconnect();
   });
 
-  it('lets operators find campaigns by status and draft flag through search attributes', async () => {
-    const ids = [randomUUID(), randomUUID()];
-    const handles = await Promise.all(
-      ids.map((campaignId, i) =>
-        client.workflow.start<typeof campaignWorkflow>('campaignWorkflow', {
-          workflowId: campaignWorkflowId(campaignId),
-          taskQueue,
-          args: [
-            {
-              create: {
-                campaignId,
-                name: `Visibility ${i}`,
-                description: '',
-                type: 'api_triggered',
-                channel: 'push',
-                schedule: {},
-                requestId: `create-${i}`,
-                actor: 'tester',
-              },
-            },
-          ],
-        }),
-      ),
-    );
-    await Promise.all(handles.map((h) => h.executeUpdate(projectedUpdate)));
-    await handles[0].executeUpdate(activateUpdate, { args: [{ requestId: 'a', actor: 'tester' }] });
+  it('answers the draft-indicator query with exactly the live campaigns that have a draft', async () => {
+    let n = 0;
+    const meta = () => ({ requestId: `r-${++n}`, actor: 'tester' });
+    const content = { sender: 'news@shop.example', subject: 'Hi {{firstName}}', body: 'Hello' };
+    async function campaign(name: string, steps: Array<(h: WorkflowHandle) => Promise<unknown>>) {
+      const campaignId = randomUUID();
+      const handle = await client.workflow.start<typeof campaignWorkflow>('campaignWorkflow', {
+        workflowId: campaignWorkflowId(campaignId),
+        taskQueue,
+        staticSummary: `Campaign: ${name}`,
+        args: [{ create: { campaignId, name, type: 'scheduled', channel: 'email', content, ...meta() } }],
+      });
+      await handle.executeUpdate(projectedUpdate);
+      for (const step of steps) await step(handle);
+      return { name, workflowId: handle.workflowId };
+    }
+    const activate = (h: WorkflowHandle) => h.executeUpdate(activateUpdate, { args: [meta()] });
+    const modify = (h: WorkflowHandle) => h.executeUpdate(modifyUpdate, { args: [meta()] });
+    const stop = (h: WorkflowHandle) =>
+      h.executeUpdate(stopUpdate, { args: [{ ...meta(), mode: 'cancel' }] });
+    const schedule = (h: WorkflowHandle) =>
+      h.executeUpdate(editUpdate, { args: [{ ...meta(), schedule: { startAt: '2099-01-01T00:00:00Z' } }] });
 
-    const scope = `TaskQueue="${taskQueue}"`;
-    expect(await listIds(client, `${scope} AND CampaignStatus="live" AND CampaignHasDraft=false`, 1)).toEqual(
-      [campaignWorkflowId(ids[0])],
-    );
-    expect(await listIds(client, `${scope} AND CampaignStatus="draft" AND CampaignHasDraft=true`, 1)).toEqual(
-      [campaignWorkflowId(ids[1])],
-    );
-    expect(await listIds(client, `${scope} AND CampaignLiveVersion=1`, 1)).toEqual([
-      campaignWorkflowId(ids[0]),
+    const campaigns = await Promise.all([
+      campaign('draft only', []),
+      campaign('live, no draft', [activate]),
+      campaign('live with draft A', [activate, modify]),
+      campaign('live with draft B', [activate, modify]),
+      campaign('scheduled with draft', [schedule, activate, modify]),
+      campaign('stopped', [activate, modify, stop]),
     ]);
+    const idOf = (name: string) => campaigns.find((c) => c.name === name)!.workflowId;
+    const scope = `TaskQueue="${taskQueue}"`;
 
-    const description = await handles[0].describe();
+    expect(
+      (await listIds(client, `${scope} AND CampaignStatus="live" AND CampaignHasDraft=true`, 2)).sort(),
+    ).toEqual([idOf('live with draft A'), idOf('live with draft B')].sort());
+    expect(await listIds(client, `${scope} AND CampaignStatus="scheduled"`, 1)).toEqual([
+      idOf('scheduled with draft'),
+    ]);
+    expect(
+      await listIds(client, `${scope} AND CampaignStatus="stopped" AND CampaignHasDraft=false`, 1),
+    ).toEqual([idOf('stopped')]);
+    expect(await listIds(client, `${scope} AND CampaignStatus="draft"`, 1)).toEqual([idOf('draft only')]);
+    expect(
+      (await listIds(client, `${scope} AND CampaignLiveVersion=1 AND CampaignChannel="email"`, 5)).length,
+    ).toBe(5);
+    const next = await listIds(client, `${scope} AND CampaignNextRunAt > "2098-12-31T00:00:00Z"`, 1);
+    expect(next).toEqual([idOf('scheduled with draft')]);
+
+    const description = await client.workflow.getHandle(idOf('live with draft A')).describe();
     expect(description.status.name).toBe('RUNNING');
-    expect(await prisma.campaign.count({ where: { id: { in: ids } } })).toBe(2);
+    expect(await description.staticSummary()).toBe('Campaign: live with draft A');
+    expect(
+      await prisma.campaign.count({
+        where: { status: 'live', hasDraft: true, name: { startsWith: 'live with draft' } },
+      }),
+    ).toBeGreaterThanOrEqual(2);
   });
 });

@@ -1,92 +1,423 @@
+/**
+ * The pure lifecycle state machine: every row of the lifecycle table (DESIGN §3), allowed and
+ * refused, then random command sequences checked against the invariants.
+ */
+import fc from 'fast-check';
 import {
   LifecycleError,
-  activateCampaign,
-  advanceClock,
-  checkActivate,
+  apply,
+  check,
   createCampaign,
-  nextTransitionAt,
+  nextTransition,
+  tick,
+  type LifecycleErrorCode,
 } from '../workflows/lifecycle';
-import type { CreateCampaign } from '../workflows/types';
+import type { CampaignContent, CampaignState, Command, CreateCampaign } from '../workflows/types';
 
-const now = new Date('2026-01-01T00:00:00.000Z');
-const later = (days: number) => new Date(now.getTime() + days * 86_400_000);
+const T0 = new Date('2026-01-01T00:00:00.000Z');
+const DAY = 86_400_000;
+const at = (days: number) => new Date(T0.getTime() + days * DAY);
+const iso = (days: number) => at(days).toISOString();
 
-function create(overrides: Partial<CreateCampaign> = {}) {
+const EMAIL: CampaignContent = {
+  sender: 'news@shop.example',
+  subject: 'Hello {{firstName}}',
+  body: 'Dear {{firstName}} {{lastName}}, our spring sale starts now.',
+};
+
+/** A command without its request id and actor (the helpers add them). */
+type Bare = Command extends unknown ? DistributiveOmit<Command, 'requestId' | 'actor'> : never;
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+let seq = 0;
+const rid = () => `req-${++seq}`;
+
+function draftCampaign(overrides: Partial<CreateCampaign> = {}): CampaignState {
   return createCampaign(
     {
       campaignId: '00000000-0000-4000-8000-000000000001',
       name: 'Spring sale',
-      description: '',
       type: 'scheduled',
       channel: 'email',
-      schedule: {},
-      requestId: 'req-create',
+      content: EMAIL,
+      requestId: rid(),
       actor: 'alice',
       ...overrides,
     },
-    now,
+    T0,
+  ).state;
+}
+
+/** Applies commands that must all be accepted; returns the final state. */
+function run(state: CampaignState, ...commands: Array<Bare>) {
+  return commands.reduce(
+    (s, c) => apply(s, { requestId: rid(), actor: 'bob', ...c } as Command, T0)!.state,
+    state,
   );
 }
 
-describe('lifecycle state machine', () => {
-  it('creates a draft with a working draft and no live version', () => {
-    const { state, event } = create();
-    expect(state).toMatchObject({ status: 'draft', hasDraft: true, liveVersion: null, revision: 1 });
+function refused(state: CampaignState, command: Bare, now = T0) {
+  const before = structuredClone(state);
+  let error: unknown;
+  try {
+    apply(state, { requestId: rid(), actor: 'bob', ...command } as Command, now);
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(LifecycleError);
+  expect(state).toEqual(before); // a refused command changes nothing
+  return error as LifecycleError;
+}
+
+const expectRefused = (state: CampaignState, command: Bare, code: LifecycleErrorCode) =>
+  expect(refused(state, command).code).toBe(code);
+
+const live = () => run(draftCampaign(), { type: 'activate' });
+const stopped = () => run(live(), { type: 'stop', mode: 'cancel' });
+const completed = () =>
+  tick(run(draftCampaign({ schedule: { endAt: iso(5) } }), { type: 'activate' }), at(5))!.state;
+
+describe('create', () => {
+  it('makes a draft campaign with a working draft and no live version', () => {
+    const { state, event } = createCampaign(
+      {
+        campaignId: 'c1',
+        name: 'N',
+        type: 'api_triggered',
+        channel: 'sms',
+        requestId: 'r-create',
+        actor: 'alice',
+      },
+      T0,
+    );
+    expect(state).toMatchObject({
+      status: 'draft',
+      live: null,
+      versionCount: 0,
+      revision: 1,
+      draft: { content: {}, schedule: {}, revision: 1, basedOn: null },
+    });
     expect(event).toEqual({
-      requestId: 'req-create',
+      requestId: 'r-create',
       action: 'create',
       actor: 'alice',
       version: null,
-      at: now.toISOString(),
+      at: iso(0),
     });
   });
+});
 
-  it('activates a draft without start date straight to live version 1', () => {
-    const { state, event } = activateCampaign(create().state, { requestId: 'r2', actor: 'bob' }, now);
-    expect(state).toMatchObject({ status: 'live', liveVersion: 1, hasDraft: false, revision: 2 });
-    expect(event).toMatchObject({ action: 'activate', actor: 'bob', version: 1 });
+describe('edit draft', () => {
+  it('replaces draft content and bumps the draft revision', () => {
+    const edited = run(draftCampaign(), {
+      type: 'edit',
+      content: { ...EMAIL, subject: 'New' },
+      name: 'Renamed',
+    });
+    expect(edited.draft).toMatchObject({ revision: 2, content: { subject: 'New' }, updatedBy: 'bob' });
+    expect(edited.name).toBe('Renamed');
   });
-
-  it('activates a draft with a future start date to scheduled, then live when due', () => {
-    const draft = create({ schedule: { startAt: later(10).toISOString() } }).state;
-    const scheduled = activateCampaign(draft, { requestId: 'r2', actor: 'bob' }, now).state;
-    expect(scheduled.status).toBe('scheduled');
-    expect(nextTransitionAt(scheduled)).toBe(later(10).toISOString());
-    expect(advanceClock(scheduled, later(9))).toBeUndefined();
-    const started = advanceClock(scheduled, later(10));
-    expect(started?.state).toMatchObject({ status: 'live', liveVersion: 1, revision: 3 });
-    expect(started?.event).toMatchObject({ action: 'start', actor: 'system', version: 1 });
-    expect(nextTransitionAt(started!.state)).toBeUndefined();
+  it('honours the expected revision (optimistic concurrency)', () => {
+    const state = draftCampaign();
+    expect(run(state, { type: 'edit', expectedRevision: 1, tags: ['x'] }).tags).toEqual(['x']);
+    expectRefused(state, { type: 'edit', expectedRevision: 7 }, 'REVISION_MISMATCH');
   });
+  it('is refused without a draft, and on read-only campaigns', () => {
+    expectRefused(live(), { type: 'edit' }, 'NO_DRAFT');
+    expectRefused(stopped(), { type: 'edit' }, 'CAMPAIGN_STOPPED');
+    expectRefused(completed(), { type: 'edit' }, 'CAMPAIGN_READ_ONLY');
+  });
+});
 
-  it('refuses to activate without a draft, and changes nothing', () => {
-    const live = activateCampaign(create().state, { requestId: 'r2', actor: 'bob' }, now).state;
-    const before = structuredClone(live);
-    expect(() => activateCampaign(live, { requestId: 'r3', actor: 'bob' }, now)).toThrow(
-      expect.objectContaining({ code: 'NOT_A_DRAFT' }),
+describe('activate', () => {
+  it('promotes the draft to version 1, live, and removes the draft', () => {
+    const state = live();
+    expect(state).toMatchObject({ status: 'live', versionCount: 1, draft: null });
+    expect(state.live).toMatchObject({ number: 1, content: EMAIL, activatedBy: 'bob', basedOn: null });
+  });
+  it('schedules a draft whose start date is ahead', () => {
+    const state = run(draftCampaign({ schedule: { startAt: iso(10) } }), { type: 'activate' });
+    expect(state.status).toBe('scheduled');
+    expect(nextTransition(state)).toEqual({ at: iso(10), to: 'live' });
+  });
+  it('refuses a draft that fails review, naming every field', () => {
+    const state = draftCampaign({
+      content: { sender: 'not-an-address', body: 'Hi {{unknownField}}' },
+      schedule: { startAt: iso(3), endAt: iso(2) },
+    });
+    const error = refused(state, { type: 'activate' });
+    expect(error.code).toBe('REVIEW_FAILED');
+    expect(error.fieldErrors.map((e) => e.field).sort()).toEqual([
+      'content.body',
+      'content.sender',
+      'content.subject',
+      'schedule.endAt',
+    ]);
+    expect(error.fieldErrors.find((e) => e.field === 'content.body')?.message).toMatch(/unknownField/);
+  });
+  it('checks what each channel needs', () => {
+    const fields = (channel: CreateCampaign['channel'], content: CampaignContent) =>
+      refused(draftCampaign({ channel, content }), { type: 'activate' }).fieldErrors.map((e) => e.field);
+    expect(fields('sms', {})).toEqual(['content.body']);
+    expect(fields('push', { body: 'x' })).toEqual(['content.title']);
+    expect(fields('webhook', { url: 'ftp://x' })).toEqual(['content.url']);
+    expect(fields('sms', { body: '{{#if}}' })).toEqual(['content.body']);
+    expect(
+      run(draftCampaign({ channel: 'webhook', content: { url: 'https://hooks.example/x' } }), {
+        type: 'activate',
+      }).status,
+    ).toBe('live');
+  });
+  it('refuses an end date already past', () => {
+    const error = refused(draftCampaign({ schedule: { endAt: iso(-1) } }), { type: 'activate' });
+    expect(error.fieldErrors).toEqual([{ field: 'schedule.endAt', message: 'must be in the future' }]);
+  });
+  it('is refused without a draft, with a stale revision, and for stopped campaigns', () => {
+    expectRefused(live(), { type: 'activate' }, 'NO_DRAFT');
+    expectRefused(draftCampaign(), { type: 'activate', expectedRevision: 9 }, 'REVISION_MISMATCH');
+    const error = refused(stopped(), { type: 'activate' });
+    expect(error.code).toBe('CAMPAIGN_STOPPED');
+    expect(error.message).toMatch(/never be activated again/);
+  });
+  it('replaces the live version with exactly the draft, as version n+1', () => {
+    const modified = run(live(), { type: 'modify' }, { type: 'edit', content: { ...EMAIL, subject: 'v2' } });
+    const state = run(modified, { type: 'activate' });
+    expect(state.live).toMatchObject({ number: 2, basedOn: 1, content: { ...EMAIL, subject: 'v2' } });
+    expect(state).toMatchObject({ status: 'live', draft: null, versionCount: 2 });
+  });
+});
+
+describe('modify', () => {
+  it('creates a draft copied from the live version while live keeps running', () => {
+    const state = run(live(), { type: 'modify' });
+    expect(state.status).toBe('live');
+    expect(state.draft).toMatchObject({ content: EMAIL, revision: 1, basedOn: 1 });
+    const edited = run(state, { type: 'edit', content: { ...EMAIL, body: 'changed' } });
+    expect(edited.live).toEqual(state.live); // open live version: unchanged by the draft
+  });
+  it('works on a scheduled campaign too', () => {
+    const scheduled = run(draftCampaign({ schedule: { startAt: iso(10) } }), { type: 'activate' });
+    expect(run(scheduled, { type: 'modify' }).draft?.basedOn).toBe(1);
+  });
+  it('is refused when a draft exists, before activation, and on read-only campaigns', () => {
+    expectRefused(run(live(), { type: 'modify' }), { type: 'modify' }, 'DRAFT_EXISTS');
+    expectRefused(draftCampaign(), { type: 'modify' }, 'DRAFT_EXISTS');
+    expectRefused(stopped(), { type: 'modify' }, 'CAMPAIGN_STOPPED');
+    expectRefused(completed(), { type: 'modify' }, 'CAMPAIGN_READ_ONLY');
+  });
+});
+
+describe('discard draft', () => {
+  it('removes the draft and leaves live untouched', () => {
+    const before = live();
+    const state = run(before, { type: 'modify' }, { type: 'discard' });
+    expect(state.draft).toBeNull();
+    expect(state.live).toEqual(before.live);
+    expect(state.status).toBe('live');
+  });
+  it('is refused without a draft and on a never-activated campaign', () => {
+    expectRefused(live(), { type: 'discard' }, 'NO_DRAFT');
+    expectRefused(draftCampaign(), { type: 'discard' }, 'NEVER_ACTIVATED');
+  });
+});
+
+describe('stop', () => {
+  it.each([
+    ['draft', () => draftCampaign()],
+    ['scheduled', () => run(draftCampaign({ schedule: { startAt: iso(3) } }), { type: 'activate' })],
+    ['live with a draft', () => run(live(), { type: 'modify' })],
+  ])('is allowed from %s: terminal, draft discarded, receipt returned', (_name, make) => {
+    const state = make();
+    const t = apply(state, { type: 'stop', mode: 'drain', requestId: rid(), actor: 'carol' }, T0)!;
+    expect(t.state).toMatchObject({ status: 'stopped', draft: null });
+    expect(t.receipt).toEqual({
+      mode: 'drain',
+      stoppedAt: iso(0),
+      stoppedBy: 'carol',
+      liveVersion: state.live?.number ?? null,
+      sent: 0,
+      cancelled: 0,
+    });
+    expect(nextTransition(t.state)).toBeUndefined();
+  });
+  it('is refused once stopped or finished', () => {
+    expectRefused(stopped(), { type: 'stop', mode: 'cancel' }, 'CAMPAIGN_STOPPED');
+    expectRefused(completed(), { type: 'stop', mode: 'cancel' }, 'CAMPAIGN_READ_ONLY');
+  });
+});
+
+describe('duplicate', () => {
+  it('hands over the content and records the origin', () => {
+    const t = apply(live(), { type: 'duplicate', requestId: rid(), actor: 'bob' }, T0)!;
+    expect(t.duplicate).toMatchObject({
+      name: 'Spring sale (copy)',
+      channel: 'email',
+      spec: { content: EMAIL, schedule: {} },
+      origin: { version: 1 },
+    });
+    expect(t.state.status).toBe('live');
+    expect(t.event.action).toBe('duplicate');
+  });
+  it('is allowed for completed campaigns', () => {
+    expect(
+      apply(completed(), { type: 'duplicate', requestId: rid(), actor: 'b' }, T0)?.duplicate,
+    ).toBeDefined();
+  });
+  it('is refused for stopped campaigns, archived or not (source rule)', () => {
+    expect(refused(stopped(), { type: 'duplicate' }).message).toMatch(
+      /cannot be used to create a new campaign/,
     );
-    expect(live).toEqual(before);
+    expectRefused(run(stopped(), { type: 'archive' }), { type: 'duplicate' }, 'CAMPAIGN_STOPPED');
   });
+});
 
-  it('refuses to activate a schedule that ends before it starts, naming the field', () => {
-    const draft = create({
-      schedule: { startAt: later(2).toISOString(), endAt: later(1).toISOString() },
-    }).state;
-    let error: unknown;
-    try {
-      checkActivate(draft);
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(LifecycleError);
-    expect(error).toMatchObject({
-      code: 'REVIEW_FAILED',
-      fieldErrors: [{ field: 'schedule.endAt', message: 'must be after schedule.startAt' }],
+describe('delete', () => {
+  it('removes a never-activated draft', () => {
+    expect(run(draftCampaign(), { type: 'delete' }).deleted).toBe(true);
+  });
+  it('is refused once activated, and everything is refused after deletion', () => {
+    expectRefused(live(), { type: 'delete' }, 'ALREADY_ACTIVATED');
+    expectRefused(run(draftCampaign(), { type: 'delete' }), { type: 'edit' }, 'CAMPAIGN_DELETED');
+  });
+});
+
+describe('automatic transitions', () => {
+  it('goes scheduled → live at the start date → completed at the end date', () => {
+    const scheduled = run(draftCampaign({ schedule: { startAt: iso(10), endAt: iso(90) } }), {
+      type: 'activate',
     });
+    expect(tick(scheduled, at(9))).toBeUndefined();
+    const started = tick(scheduled, at(10))!;
+    expect(started.state.status).toBe('live');
+    expect(started.event).toMatchObject({
+      action: 'start',
+      actor: 'system',
+      version: 1,
+      requestId: 'start-v1',
+    });
+    expect(nextTransition(started.state)).toEqual({ at: iso(90), to: 'completed' });
+    const done = tick(started.state, at(90))!;
+    expect(done.state.status).toBe('completed');
+    expect(nextTransition(done.state)).toBeUndefined();
   });
+});
 
-  it.each(['stopped', 'completed', 'archived'] as const)('refuses to activate a %s campaign', (status) => {
-    const state = { ...create().state, status };
-    expect(() => checkActivate(state)).toThrow(expect.objectContaining({ code: 'CAMPAIGN_READ_ONLY' }));
+describe('archive', () => {
+  it('hides finished campaigns and keeps them read-only', () => {
+    const archived = run(completed(), { type: 'archive' });
+    expect(archived).toMatchObject({ status: 'archived', finishedAs: 'completed' });
+    expectRefused(archived, { type: 'modify' }, 'CAMPAIGN_READ_ONLY');
+    expectRefused(archived, { type: 'archive' }, 'CAMPAIGN_READ_ONLY');
+    const archivedStop = run(stopped(), { type: 'archive' });
+    expect(archivedStop.finishedAs).toBe('stopped');
+    expectRefused(archivedStop, { type: 'activate' }, 'CAMPAIGN_STOPPED');
+  });
+  it('is refused for campaigns that are not finished', () => {
+    expectRefused(live(), { type: 'archive' }, 'NOT_FINISHED');
+    expectRefused(draftCampaign(), { type: 'archive' }, 'NOT_FINISHED');
+  });
+});
+
+describe('idempotency', () => {
+  it('applies a request id once; a replay changes nothing and is not refused', () => {
+    const state = live();
+    const command: Command = { type: 'modify', requestId: 'same', actor: 'bob' };
+    const once = apply(state, command, T0)!.state;
+    expect(apply(once, command, T0)).toBeUndefined();
+    expect(() => check(once, command, T0)).not.toThrow(); // a retried update passes its validator
+  });
+});
+
+describe('invariants under random command sequences', () => {
+  const content = fc.oneof(
+    fc.constant(EMAIL),
+    fc.constant({ ...EMAIL, subject: 'Other {{city}}' }),
+    fc.constant({ sender: 'x' }), // fails review
+  );
+  const schedule = fc.oneof(
+    fc.constant({}),
+    fc.integer({ min: 1, max: 20 }).map((d) => ({ startAt: iso(d) })),
+    fc.integer({ min: 1, max: 20 }).map((d) => ({ startAt: iso(d), endAt: iso(d + 15) })),
+  );
+  const requestId = fc.integer({ min: 1, max: 25 }).map((n) => `r${n}`); // small pool: replays happen
+  const step = fc.oneof(
+    fc.record({ type: fc.constant('edit' as const), content, schedule, requestId }),
+    fc.record({ type: fc.constant('modify' as const), requestId }),
+    fc.record({ type: fc.constant('activate' as const), requestId }),
+    fc.record({ type: fc.constant('discard' as const), requestId }),
+    fc.record({
+      type: fc.constantFrom('stop' as const),
+      mode: fc.constantFrom('cancel' as const, 'drain' as const),
+      requestId,
+    }),
+    fc.record({ type: fc.constant('duplicate' as const), requestId }),
+    fc.record({ type: fc.constant('delete' as const), requestId }),
+    fc.record({ type: fc.constant('archive' as const), requestId }),
+    fc.record({ type: fc.constant('wait' as const), days: fc.integer({ min: 1, max: 40 }) }),
+  );
+
+  it('hold for every sequence', () => {
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 40 }), (steps) => {
+        let state = draftCampaign({ requestId: 'r0' });
+        let now = T0;
+        let wasStopped = false;
+        for (const s of steps) {
+          const before = structuredClone(state);
+          if (s.type === 'wait') {
+            now = new Date(now.getTime() + s.days * DAY);
+            state = tick(state, now)?.state ?? state;
+          } else {
+            const command = { ...s, actor: 'prop' } as Command;
+            const replay = state.recentRequestIds.includes(command.requestId);
+            let result;
+            try {
+              result = apply(state, command, now);
+            } catch (error) {
+              if (!(error instanceof LifecycleError)) throw error;
+              expect(state).toEqual(before); // refused: nothing changed
+              continue;
+            }
+            if (replay) {
+              expect(result).toBeUndefined(); // the same request id has the effect of once
+              continue;
+            }
+            state = result!.state;
+            if (command.type === 'activate') {
+              expect(state.live!.content).toEqual(before.draft!.content); // activation = exactly the draft
+              expect(state.live!.number).toBe(before.versionCount + 1);
+              expect(state.draft).toBeNull();
+            }
+          }
+          // The live version only grows.
+          expect(state.versionCount).toBeGreaterThanOrEqual(before.versionCount);
+          expect(state.live?.number ?? 0).toBe(state.versionCount);
+          // A stopped campaign never changes again (archiving only hides it).
+          if (wasStopped) {
+            expect({
+              ...state,
+              status: 'stopped',
+              finishedAs: null,
+              revision: 0,
+              recentRequestIds: [],
+              updatedAt: '',
+            }).toEqual({
+              ...before,
+              status: 'stopped',
+              finishedAs: null,
+              revision: 0,
+              recentRequestIds: [],
+              updatedAt: '',
+            });
+          }
+          wasStopped ||= state.status === 'stopped';
+          // Read-only campaigns hold no draft.
+          if (['stopped', 'completed', 'archived'].includes(state.status) || state.deleted) {
+            expect(state.draft).toBeNull();
+          }
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 });

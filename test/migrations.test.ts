@@ -99,7 +99,8 @@ function expectedShapes(dmmf: DMMF): Record<string, Shape> {
     for (const field of scalar) {
       shape.columns[columnName(field)] = {
         type: pgType(field),
-        nullable: !field.isRequired,
+        // Prisma creates list columns without NOT NULL (a list is never "optional" in the schema).
+        nullable: field.isList || !field.isRequired,
         hasDefault: hasDbDefault(field),
       };
     }

@@ -3,84 +3,180 @@
  * of truth for its lifecycle. This file is Temporal glue only; every decision is made by the pure
  * state machine in ./lifecycle.
  */
+import type { UpdateDefinition } from '@temporalio/common';
 import * as wf from '@temporalio/workflow';
-import type { CampaignActivities } from '../activities';
+import type { CampaignActivities, Projection } from '../activities';
 import {
-  activateCampaign,
-  advanceClock,
-  checkActivate,
-  createCampaign,
   LifecycleError,
-  nextTransitionAt,
+  apply,
+  check,
+  createCampaign,
+  nextTransition,
+  tick,
   type Transition,
 } from './lifecycle';
-import { activateUpdate, projectedUpdate, stateQuery } from './messages';
 import {
+  commandSignal,
+  commandUpdates,
+  draftQuery,
+  liveVersionQuery,
+  projectedUpdate,
+  stateQuery,
+} from './messages';
+import {
+  CampaignChannel,
   CampaignHasDraft,
   CampaignLiveVersion,
   CampaignNextRunAt,
   CampaignStatus,
+  CampaignType,
 } from './search-attributes';
-import type { ActivateCampaign, CampaignState, CreateCampaign } from './types';
+import type {
+  CampaignState,
+  Command,
+  CommandPayload,
+  CommandResult,
+  CommandType,
+  CreateCampaign,
+} from './types';
+
+export interface CampaignWorkflowOptions {
+  /** Continue-as-new once history reaches this many events (also when the server suggests it). */
+  maxHistoryEvents?: number;
+}
 
 /** Either a brand-new campaign, or the state carried over by continue-as-new. */
-export type CampaignWorkflowInput = { create: CreateCampaign } | { state: CampaignState };
+export type CampaignWorkflowInput = ({ create: CreateCampaign } | { state: CampaignState }) & {
+  options?: CampaignWorkflowOptions;
+};
+
+export const DEFAULT_MAX_HISTORY_EVENTS = 2000;
 
 const { projectCampaign } = wf.proxyActivities<CampaignActivities>({
   startToCloseTimeout: '30 seconds',
-  summary: 'project to PostgreSQL',
+  summary: 'project change to PostgreSQL',
 });
 
 export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<void> {
+  const options = input.options ?? {};
+  const maxHistoryEvents = options.maxHistoryEvents ?? DEFAULT_MAX_HISTORY_EVENTS;
   const initial = 'create' in input ? createCampaign(input.create, new Date()) : undefined;
   let state: CampaignState = 'state' in input ? input.state : initial!.state;
   let projectedRevision = 'state' in input ? input.state.revision : 0;
+  // Projections run one after another, in the order changes were accepted.
+  let projection: Promise<void> = Promise.resolve();
+  const published = new Map<string, unknown>();
 
-  async function accept(transition: Transition): Promise<void> {
+  function accept(transition: Transition): Promise<void> {
     state = transition.state;
-    publish(state);
-    await projectCampaign(transition);
-    projectedRevision = Math.max(projectedRevision, transition.state.revision);
+    publish(state, published);
+    projection = projection
+      .then(() => projectCampaign(toProjection(transition)))
+      .then(() => {
+        projectedRevision = Math.max(projectedRevision, transition.state.revision);
+      });
+    return projection;
+  }
+
+  async function run(command: Command): Promise<CommandResult> {
+    const transition = refuseAsFailure(() => apply(state, command, new Date()));
+    if (!transition) {
+      // Already applied under this request id: change nothing, answer with the current state.
+      await wf.condition(() => projectedRevision >= state.revision);
+      return { state, replayed: true };
+    }
+    await accept(transition);
+    return {
+      state: transition.state,
+      replayed: false,
+      ...(transition.receipt ? { receipt: transition.receipt } : {}),
+      ...(transition.duplicate ? { duplicate: transition.duplicate } : {}),
+    };
   }
 
   // Handlers are registered before the first await so no early message is lost.
   wf.setHandler(stateQuery, () => state);
+  wf.setHandler(liveVersionQuery, () => state.live);
+  wf.setHandler(draftQuery, () => state.draft);
   wf.setHandler(projectedUpdate, async () => {
     await wf.condition(() => projectedRevision >= state.revision);
     return state;
   });
-  wf.setHandler(
-    activateUpdate,
-    async (command) => {
-      await accept(refuseAsFailure(() => activateCampaign(state, command, new Date())));
-      return state;
-    },
-    { validator: (_command: ActivateCampaign) => refuseAsFailure(() => checkActivate(state)) },
-  );
+  for (const [type, update] of Object.entries(commandUpdates) as Array<
+    [CommandType, (typeof commandUpdates)[CommandType]]
+  >) {
+    // The update's name fixes the command type, whatever the payload says.
+    const asCommand = (payload: CommandPayload) => ({ ...payload, type }) as Command;
+    wf.setHandler(
+      update as UpdateDefinition<CommandResult, [CommandPayload]>,
+      (payload: CommandPayload) => run(asCommand(payload)),
+      {
+        validator: (payload: CommandPayload) =>
+          refuseAsFailure(() => check(state, asCommand(payload), new Date())),
+        description: `${type} the campaign`,
+      },
+    );
+  }
+  wf.setHandler(commandSignal, async (command) => {
+    try {
+      await run(command);
+    } catch (error) {
+      wf.log.warn('refused a command sent as a signal', {
+        command: command.type,
+        requestId: command.requestId,
+        reason: (error as Error).message,
+      });
+    }
+  });
+
+  const continueAsNewDue = () => {
+    const info = wf.workflowInfo();
+    return info.continueAsNewSuggested || info.historyLength >= maxHistoryEvents;
+  };
 
   if (initial) await accept(initial);
-  else publish(state);
+  else publish(state, published);
 
-  for (;;) {
-    const revision = state.revision;
-    const due = nextTransitionAt(state);
-    if (due) {
-      const wait = Math.max(Date.parse(due) - Date.now(), 1);
-      await wf.condition(() => state.revision !== revision, wait, {
-        summary: `start at ${due}`,
-      });
+  while (!state.deleted) {
+    const next = nextTransition(state);
+    const key = next ? `${next.to}@${next.at}` : '';
+    // Wake when the next automatic transition changes (not on every edit: no timer churn).
+    const wake = () => {
+      const now = nextTransition(state);
+      return (now ? `${now.to}@${now.at}` : '') !== key || state.deleted || continueAsNewDue();
+    };
+    if (next) {
+      const timedOut = !(await wf.condition(wake, Math.max(Date.parse(next.at) - Date.now(), 1), {
+        summary: `${next.to === 'live' ? 'go live' : 'complete'} at ${next.at}`,
+      }));
+      if (timedOut) {
+        const automatic = tick(state, new Date());
+        if (automatic) await accept(automatic);
+      }
     } else {
-      await wf.condition(() => state.revision !== revision);
+      await wf.condition(wake);
     }
-    const automatic = advanceClock(state, new Date());
-    if (automatic) await accept(automatic);
+    if (continueAsNewDue() && !state.deleted) {
+      // Never from a handler: wait for in-flight handlers and projections, then carry all state.
+      await wf.condition(wf.allHandlersFinished);
+      await projection;
+      await wf.continueAsNew<typeof campaignWorkflow>({ state, options });
+    }
   }
+  await wf.condition(wf.allHandlersFinished);
+  await projection;
+}
+
+/** What the projection needs: the state without the idempotency window, the event, the version. */
+function toProjection({ state, event, version }: Transition): Projection {
+  const { recentRequestIds: _ids, ...campaign } = state;
+  return { campaign, event, ...(version ? { version } : {}) };
 }
 
 /**
  * Runs a state-machine call, turning a LifecycleError into a non-retryable ApplicationFailure whose
  * type is the error code and whose details carry the field errors: that is what rejects an update
- * (in a validator, before anything reaches history) and what the API maps to 409/422.
+ * (in a validator, before anything reaches history) and what the API maps to 404/409/412/422.
  */
 function refuseAsFailure<T>(call: () => T): T {
   try {
@@ -98,21 +194,38 @@ function refuseAsFailure<T>(call: () => T): T {
   }
 }
 
-/** Search attributes and the current-details card that operators see in the Temporal Web UI. */
-function publish(state: CampaignState): void {
-  const next = nextTransitionAt(state);
-  wf.upsertSearchAttributes([
+/**
+ * Search attributes (upserted only when they change, to keep history small) and the Markdown card
+ * that operators see as current details in the Temporal Web UI.
+ */
+function publish(state: CampaignState, published: Map<string, unknown>): void {
+  const next = nextTransition(state);
+  const values = [
     { key: CampaignStatus, value: state.status },
-    { key: CampaignHasDraft, value: state.hasDraft },
-    { key: CampaignLiveVersion, value: state.liveVersion },
-    { key: CampaignNextRunAt, value: next ? new Date(next) : null },
-  ]);
+    { key: CampaignHasDraft, value: state.draft !== null },
+    { key: CampaignLiveVersion, value: state.live?.number ?? null },
+    { key: CampaignType, value: state.type },
+    { key: CampaignChannel, value: state.channel },
+    { key: CampaignNextRunAt, value: next ? new Date(next.at) : null },
+  ];
+  const changed = values.filter(
+    ({ key, value }) => String(published.get(key.name)) !== String(value) || !published.has(key.name),
+  );
+  if (changed.length) {
+    wf.upsertSearchAttributes(changed as Parameters<typeof wf.upsertSearchAttributes>[0]);
+    for (const { key, value } of changed) published.set(key.name, value);
+  }
+  const live = state.live;
   wf.setCurrentDetails(
     [
-      `**${state.name}** — \`${state.status}\``,
-      `- live version: ${state.liveVersion ?? 'none'}`,
-      `- draft: ${state.hasDraft ? 'yes' : 'no'}`,
-      `- next transition: ${next ? `live at ${next}` : 'none'}`,
+      `### ${state.name}`,
+      `- **status:** \`${state.status}\``,
+      `- **live version:** ${live ? `v${live.number}, activated ${live.activatedAt} by ${live.activatedBy}` : 'none'}`,
+      `- **draft:** ${state.draft ? `revision ${state.draft.revision}${state.draft.basedOn ? `, based on v${state.draft.basedOn}` : ''}` : 'none'}`,
+      `- **next transition:** ${next ? `${next.to} at ${next.at}` : 'none'}`,
+      ...(state.stop
+        ? [`- **stopped:** ${state.stop.stoppedAt} by ${state.stop.stoppedBy} (${state.stop.mode})`]
+        : []),
     ].join('\n'),
   );
 }

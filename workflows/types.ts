@@ -19,10 +19,87 @@ export type CampaignType = (typeof CAMPAIGN_TYPES)[number];
 export const CHANNELS = ['email', 'sms', 'push', 'webhook'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
-/** When a campaign runs. ISO-8601 instants; both optional (start now, no end). */
+export const STOP_MODES = ['cancel', 'drain'] as const;
+export type StopMode = (typeof STOP_MODES)[number];
+
+/** When a campaign runs. ISO-8601 instants; both optional (start at activation, no end). */
 export interface Schedule {
   startAt?: string;
   endAt?: string;
+}
+
+/**
+ * What is sent. Text fields are Handlebars templates rendered per recipient. Which fields a channel
+ * needs is checked at review: email (sender, subject, body), sms (body), push (title, body),
+ * webhook (url; body optional).
+ */
+export interface CampaignContent {
+  sender?: string;
+  subject?: string;
+  title?: string;
+  body?: string;
+  url?: string;
+}
+
+/** The part of a campaign that is versioned: a draft holds one, every version freezes one. */
+export interface VersionSpec {
+  content: CampaignContent;
+  schedule: Schedule;
+}
+
+/** An immutable, numbered activation. */
+export interface CampaignVersion extends VersionSpec {
+  number: number;
+  activatedAt: string;
+  activatedBy: string;
+  /** The version the draft was copied from (null for the first draft). */
+  basedOn: number | null;
+}
+
+/** The one working draft, if any. `revision` grows with every edit (optimistic concurrency). */
+export interface Draft extends VersionSpec {
+  revision: number;
+  basedOn: number | null;
+  updatedAt: string;
+  updatedBy: string;
+}
+
+/** What a stop did. Runs (sending) come later; until then nothing is in flight. */
+export interface StopReceipt {
+  mode: StopMode;
+  stoppedAt: string;
+  stoppedBy: string;
+  liveVersion: number | null;
+  sent: number;
+  cancelled: number;
+}
+
+/** The whole lifecycle state of one campaign, carried across continue-as-new. */
+export interface CampaignState {
+  id: string;
+  name: string;
+  description: string;
+  tags: string[];
+  type: CampaignType;
+  channel: Channel;
+  status: CampaignStatus;
+  live: CampaignVersion | null;
+  draft: Draft | null;
+  /** Number of the newest version (0 before the first activation). */
+  versionCount: number;
+  /** Set when this campaign was created by duplicating another one. */
+  origin: { campaignId: string; version: number | null } | null;
+  /** For `archived`: whether it had `completed` or been `stopped`. */
+  finishedAs: 'completed' | 'stopped' | null;
+  stop: StopReceipt | null;
+  deleted: boolean;
+  createdBy: string;
+  createdAt: string;
+  updatedAt: string;
+  /** Bumped by every accepted change; the projection only ever moves forward. */
+  revision: number;
+  /** Request ids already applied, newest last (bounded window), for idempotency. */
+  recentRequestIds: string[];
 }
 
 /** Who asked for a change, and the id that makes the request idempotent. */
@@ -34,29 +111,81 @@ export interface CommandMeta {
 export interface CreateCampaign extends CommandMeta {
   campaignId: string;
   name: string;
-  description: string;
+  description?: string;
+  tags?: string[];
   type: CampaignType;
   channel: Channel;
-  schedule: Schedule;
+  content?: CampaignContent;
+  schedule?: Schedule;
+  origin?: { campaignId: string; version: number | null };
 }
 
-export type ActivateCampaign = CommandMeta;
+export interface EditDraft extends CommandMeta {
+  type: 'edit';
+  /** When set, the edit applies only if the draft is still at this revision. */
+  expectedRevision?: number;
+  name?: string;
+  description?: string;
+  tags?: string[];
+  content?: CampaignContent;
+  schedule?: Schedule;
+}
+export interface ModifyCampaign extends CommandMeta {
+  type: 'modify';
+}
+export interface ActivateCampaign extends CommandMeta {
+  type: 'activate';
+  expectedRevision?: number;
+}
+export interface DiscardDraft extends CommandMeta {
+  type: 'discard';
+}
+export interface StopCampaign extends CommandMeta {
+  type: 'stop';
+  mode: StopMode;
+}
+export interface DuplicateCampaign extends CommandMeta {
+  type: 'duplicate';
+}
+export interface DeleteCampaign extends CommandMeta {
+  type: 'delete';
+}
+export interface ArchiveCampaign extends CommandMeta {
+  type: 'archive';
+}
 
-/** The whole lifecycle state of one campaign, carried across continue-as-new. */
-export interface CampaignState {
-  id: string;
+export type Command =
+  | EditDraft
+  | ModifyCampaign
+  | ActivateCampaign
+  | DiscardDraft
+  | StopCampaign
+  | DuplicateCampaign
+  | DeleteCampaign
+  | ArchiveCampaign;
+export type CommandType = Command['type'];
+
+/** A command as sent in its update: the update's name says which command it is. */
+export type CommandPayload<C extends Command = Command> = C extends unknown ? Omit<C, 'type'> : never;
+
+/** What duplicating hands to the new campaign. */
+export interface DuplicateSource {
   name: string;
   description: string;
+  tags: string[];
   type: CampaignType;
   channel: Channel;
-  status: CampaignStatus;
-  schedule: Schedule;
-  liveVersion: number | null;
-  hasDraft: boolean;
-  createdBy: string;
-  createdAt: string;
-  /** Bumped by every accepted change; the projection only ever moves forward. */
-  revision: number;
+  spec: VersionSpec;
+  origin: { campaignId: string; version: number | null };
+}
+
+/** The answer to a command: the state after it, plus what the command produced. */
+export interface CommandResult {
+  state: CampaignState;
+  /** True when the request id had already been applied: nothing changed this time. */
+  replayed: boolean;
+  receipt?: StopReceipt;
+  duplicate?: DuplicateSource;
 }
 
 /** One accepted change, as recorded in the audit history. */

@@ -1,0 +1,39 @@
+/**
+ * Determinism guard: histories recorded from representative campaigns (test/histories, written by
+ * `RECORD_HISTORIES=1 npm test -- test/campaign.workflow.test.ts`) must replay on the current
+ * workflow code. A change that would break running campaigns fails here; version it with
+ * `patched()` instead.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { temporal } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
+
+const dir = path.join(__dirname, 'histories');
+const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+
+describe('replay of committed histories', () => {
+  it('has representative histories to replay', () => {
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'modify-activate.json',
+        'rejected-update.json',
+        'scheduled-live-completed.json',
+        'signals-and-replays.json',
+      ]),
+    );
+  });
+
+  it.each(files)('%s replays on the current code', async (file) => {
+    // History.fromObject rather than the SDK's JSON parser: npm installs two copies of protobufjs
+    // 8 here (beside grpc's protobufjs 7), and the parser's `instanceof` checks fail across them.
+    const history = temporal.api.history.v1.History.fromObject(
+      JSON.parse(readFileSync(path.join(dir, file), 'utf8')),
+    );
+    await Worker.runReplayHistory(
+      { workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! } },
+      history,
+      `replay-${file}`,
+    );
+  });
+});

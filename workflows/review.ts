@@ -1,0 +1,87 @@
+/**
+ * Review of a version before activation: the content its channel needs, templates that render
+ * with sample data, coherent dates. Pure and deterministic (runs inside update validators).
+ */
+import Handlebars from 'handlebars/dist/cjs/handlebars';
+import type { Channel, VersionSpec } from './types';
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+/** The profile templates are rendered against at review; a template may use only these fields. */
+export const SAMPLE_PROFILE = {
+  firstName: 'Ada',
+  lastName: 'Lovelace',
+  email: 'ada@example.com',
+  phone: '+33612345678',
+  locale: 'fr-FR',
+  city: 'Paris',
+} as const;
+
+const REQUIRED: Record<Channel, Array<keyof VersionSpec['content']>> = {
+  email: ['sender', 'subject', 'body'],
+  sms: ['body'],
+  push: ['title', 'body'],
+  webhook: ['url'],
+};
+
+const TEMPLATED = ['subject', 'title', 'body'] as const;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const SMS_MAX = 1600;
+
+/** Renders `template` against `data` in strict mode (unknown fields are errors). */
+export function renderTemplate(template: string, data: object): string {
+  return Handlebars.compile(template, { strict: true, noEscape: false })(data);
+}
+
+export function reviewVersion(channel: Channel, spec: VersionSpec, now: Date): FieldError[] {
+  const errors: FieldError[] = [];
+  const { content, schedule } = spec;
+  for (const field of REQUIRED[channel]) {
+    if (!content[field]?.trim()) {
+      errors.push({ field: `content.${field}`, message: `is required for ${channel} campaigns` });
+    }
+  }
+  if (content.sender && !EMAIL.test(content.sender)) {
+    errors.push({ field: 'content.sender', message: 'must be an email address' });
+  }
+  if (content.url && !/^https?:\/\/[^\s]+$/.test(content.url)) {
+    errors.push({ field: 'content.url', message: 'must be an http(s) URL' });
+  }
+  for (const field of TEMPLATED) {
+    const template = content[field];
+    if (!template) continue;
+    try {
+      const rendered = renderTemplate(template, SAMPLE_PROFILE);
+      if (channel === 'sms' && field === 'body' && rendered.length > SMS_MAX) {
+        errors.push({ field: 'content.body', message: `renders to more than ${SMS_MAX} characters` });
+      }
+    } catch (error) {
+      errors.push({
+        field: `content.${field}`,
+        message: `template does not render with sample data: ${firstLine((error as Error).message)}`,
+      });
+    }
+  }
+  const start = schedule.startAt ? Date.parse(schedule.startAt) : undefined;
+  const end = schedule.endAt ? Date.parse(schedule.endAt) : undefined;
+  if (start !== undefined && Number.isNaN(start)) {
+    errors.push({ field: 'schedule.startAt', message: 'must be an ISO-8601 instant' });
+  }
+  if (end !== undefined && Number.isNaN(end)) {
+    errors.push({ field: 'schedule.endAt', message: 'must be an ISO-8601 instant' });
+  } else if (end !== undefined) {
+    if (start !== undefined && end <= start) {
+      errors.push({ field: 'schedule.endAt', message: 'must be after schedule.startAt' });
+    } else if (end <= now.getTime()) {
+      errors.push({ field: 'schedule.endAt', message: 'must be in the future' });
+    }
+  }
+  return errors;
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0];
+}
