@@ -52,7 +52,9 @@ export type CampaignWorkflowInput = ({ create: CreateCampaign } | { state: Campa
 
 export const DEFAULT_MAX_HISTORY_EVENTS = 2000;
 
-const { projectCampaign } = wf.proxyActivities<CampaignActivities>({
+// A local activity: the projection is a short database write, so it runs in the worker without a
+// round trip through the server (retried locally; recorded as a marker in history).
+const { projectCampaign } = wf.proxyLocalActivities<CampaignActivities>({
   startToCloseTimeout: '30 seconds',
   summary: 'project change to PostgreSQL',
 });
