@@ -1,23 +1,23 @@
 /**
- * The Express application, built from injected dependencies (a Temporal client, a Prisma client)
- * so tests run it against the real stack without globals.
+ * The Express application, built from injected dependencies (a Temporal client, a Prisma client, a
+ * logger) so tests run it against the real stack without globals.
  */
 import { randomUUID } from 'node:crypto';
-import { Client, WorkflowExecutionAlreadyStartedError, isGrpcServiceError } from '@temporalio/client';
-import express, { type Request, type Response } from 'express';
+import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import type { Client } from '@temporalio/client';
+import express from 'express';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import swaggerUi from 'swagger-ui-express';
 import type { PrismaClient } from '../prisma/client';
 import type { Logger } from '../worker/logger';
-import type { campaignWorkflow } from '../workflows/campaign';
-import { campaignWorkflowId, projectedUpdate } from '../workflows/messages';
-import {
-  CampaignChannel,
-  CampaignHasDraft,
-  CampaignStatus,
-  CampaignType,
-} from '../workflows/search-attributes';
-import type { CreateCampaign } from '../workflows/types';
+import { authenticate } from './auth';
+import { campaignRoutes } from './campaigns';
+import { idempotency } from './idempotency';
+import { keyRoutes } from './keys';
+import { createMetrics } from './metrics';
 import { HttpProblem, problemHandler } from './problem';
-import { campaignIdSchema, createCampaignSchema } from './schemas';
+import { Routes } from './routing';
 
 export interface ApiDeps {
   client: Client;
@@ -29,16 +29,39 @@ export interface ApiDeps {
 }
 
 export function createApp(deps: ApiDeps): express.Express {
-  const { client, prisma, taskQueue, logger } = deps;
-  const commandTimeoutMs = deps.commandTimeoutMs ?? 10_000;
+  const { client, prisma, logger } = deps;
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(helmet());
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req, res) => {
+        const incoming = req.headers['x-request-id'];
+        const id = typeof incoming === 'string' && /^[\w.-]{1,100}$/.test(incoming) ? incoming : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
+      serializers: {
+        req: (req: { id: string; method: string; url: string }) => ({
+          id: req.id,
+          method: req.method,
+          url: req.url,
+        }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+    }),
+  );
+  const metrics = createMetrics();
+  app.use(metrics.middleware);
   app.use(express.json({ limit: '256kb' }));
 
+  // Public: health, metrics, the API description.
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-
   app.get('/readyz', async (_req, res) => {
     const [temporal, postgres] = await Promise.all([
       client.workflowService.getSystemInfo({}).then(
@@ -53,92 +76,48 @@ export function createApp(deps: ApiDeps): express.Express {
     const ready = temporal === 'ok' && postgres === 'ok';
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', temporal, postgres });
   });
-
-  /** Runs a workflow call with a deadline; no answer in time becomes 503 with Retry-After. */
-  async function withinDeadline<T>(call: () => Promise<T>): Promise<T> {
-    try {
-      return await client.withDeadline(Date.now() + commandTimeoutMs, call);
-    } catch (error) {
-      if (isGrpcServiceError(error) && error.code === 4 /* DEADLINE_EXCEEDED */) {
-        throw new HttpProblem(
-          503,
-          'WORKFLOW_UNAVAILABLE',
-          'the campaign workflow did not answer in time; is a worker running?',
-          [],
-          { 'Retry-After': '5' },
-        );
-      }
-      throw error;
-    }
-  }
-
-  app.post('/v1/campaigns', async (req: Request, res: Response) => {
-    const body = createCampaignSchema.parse(req.body ?? {});
-    const command: CreateCampaign = {
-      ...body,
-      campaignId: randomUUID(),
-      requestId: req.get('Idempotency-Key') ?? randomUUID(),
-      actor: 'anonymous',
-    };
-    const workflowId = campaignWorkflowId(command.campaignId);
-    try {
-      const handle = await client.workflow.start<typeof campaignWorkflow>('campaignWorkflow', {
-        workflowId,
-        taskQueue,
-        args: [{ create: command }],
-        staticSummary: `Campaign: ${command.name}`,
-        // Set at start so the campaign is findable at once; the workflow keeps them current.
-        typedSearchAttributes: [
-          { key: CampaignStatus, value: 'draft' },
-          { key: CampaignHasDraft, value: true },
-          { key: CampaignType, value: command.type },
-          { key: CampaignChannel, value: command.channel },
-        ],
-      });
-      await withinDeadline(() => handle.executeUpdate(projectedUpdate));
-    } catch (error) {
-      if (error instanceof WorkflowExecutionAlreadyStartedError) {
-        throw new HttpProblem(409, 'CAMPAIGN_EXISTS', `workflow ${workflowId} already exists`);
-      }
-      throw error;
-    }
-    const campaign = await readCampaign(command.campaignId);
-    res.status(201).location(`/v1/campaigns/${command.campaignId}`);
-    sendCampaign(res, campaign);
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
-  app.get('/v1/campaigns/:id', async (req: Request, res: Response) => {
-    sendCampaign(res, await readCampaign(String(req.params.id)));
+  const registry = new OpenAPIRegistry();
+  registry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An API key: `Authorization: Bearer <key>`',
   });
+  const v1 = express.Router();
+  v1.use(authenticate(prisma), idempotency(prisma));
+  const routes = new Routes(v1, registry);
+  campaignRoutes(routes, {
+    client,
+    prisma,
+    taskQueue: deps.taskQueue,
+    commandTimeoutMs: deps.commandTimeoutMs ?? 10_000,
+  });
+  keyRoutes(routes, prisma);
 
-  async function readCampaign(id: string) {
-    const campaign = campaignIdSchema.safeParse(id).success
-      ? await prisma.campaign.findUnique({ where: { id } })
-      : null;
-    if (!campaign) throw new HttpProblem(404, 'CAMPAIGN_NOT_FOUND', `no campaign with id ${id}`);
-    return campaign;
-  }
+  const document = new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'campaign-orchestrator',
+      version: '1.0.0',
+      description:
+        'Marketing campaign lifecycle: create, edit, activate, modify, stop. Every campaign is a durable ' +
+        'Temporal workflow; errors are RFC 9457 problem documents with a stable `code`.',
+    },
+    servers: [{ url: '/' }],
+  });
+  app.get('/openapi.json', (_req, res) => {
+    res.json(document);
+  });
+  app.use(
+    '/docs',
+    swaggerUi.serve,
+    swaggerUi.setup(document, { customSiteTitle: 'campaign-orchestrator API' }),
+  );
 
-  function sendCampaign(res: Response, campaign: Awaited<ReturnType<typeof readCampaign>>) {
-    res.set('ETag', `"${campaign.revision}"`).json({
-      id: campaign.id,
-      workflowId: campaign.workflowId,
-      name: campaign.name,
-      description: campaign.description,
-      type: campaign.type,
-      channel: campaign.channel,
-      status: campaign.status,
-      tags: campaign.tags,
-      liveVersion: campaign.liveVersion,
-      hasDraft: campaign.hasDraft,
-      draftRevision: campaign.draftRevision,
-      revision: campaign.revision,
-      createdBy: campaign.createdBy,
-      createdAt: campaign.createdAt.toISOString(),
-      updatedAt: campaign.updatedAt.toISOString(),
-    });
-  }
-
+  app.use(v1);
   app.use((req, _res, next) =>
     next(new HttpProblem(404, 'ROUTE_NOT_FOUND', `no route for ${req.method} ${req.path}`)),
   );

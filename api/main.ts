@@ -7,6 +7,7 @@ import { ConfigError, connectClient, databaseUrl, temporalSettings } from '../wo
 import { logger } from '../worker/logger';
 import { runUntilSignal } from '../worker/shutdown';
 import { createApp } from './app';
+import { ensureAdminKey } from './auth';
 
 export async function startApi(env: NodeJS.ProcessEnv = process.env) {
   const settings = temporalSettings(env);
@@ -20,6 +21,18 @@ export async function startApi(env: NodeJS.ProcessEnv = process.env) {
   } catch (error) {
     throw new ConfigError(
       `Cannot reach PostgreSQL at DATABASE_URL (${(error as Error).message}); start it or fix DATABASE_URL.`,
+    );
+  }
+  let createdKey: string | undefined;
+  try {
+    createdKey = await ensureAdminKey(prisma, env.ADMIN_API_KEY);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+  if (createdKey && !env.CAMPAIGN_QUIET_KEY) {
+    process.stderr.write(
+      `\nNo API key existed, so an admin key was created. It is shown only this once:\n\n  ${createdKey}\n\n` +
+        'Use it as "Authorization: Bearer <key>"; create more keys with POST /v1/api-keys.\n\n',
     );
   }
   const connection = await connectClient(settings);
@@ -42,6 +55,7 @@ export async function startApi(env: NodeJS.ProcessEnv = process.env) {
   logger.info({ port: boundPort }, 'api listening');
   return {
     port: boundPort,
+    createdKey,
     async stop() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await connection.close();

@@ -1,34 +1,215 @@
-/** Request schemas: zod validates every body; unknown fields are rejected. */
+/**
+ * The API's schemas, in zod: they validate every request and generate the OpenAPI document
+ * (api/openapi.ts), so the two cannot disagree. Unknown fields are rejected (strict objects).
+ */
 import { z } from 'zod';
-import { CAMPAIGN_TYPES, CHANNELS } from '../workflows/types';
+import { CAMPAIGN_STATUSES, CAMPAIGN_TYPES, CHANNELS, STOP_MODES } from '../workflows/types';
+
+export const ROLES = ['viewer', 'editor', 'publisher', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
 
 const instant = z.iso.datetime({ offset: true });
-
-export const scheduleSchema = z.strictObject({
-  startAt: instant.optional(),
-  endAt: instant.optional(),
-});
-
 const template = z.string().max(100_000);
 
-export const contentSchema = z.strictObject({
-  sender: z.string().max(320).optional(),
-  subject: template.optional(),
-  title: template.optional(),
-  body: template.optional(),
-  url: z.string().max(2048).optional(),
+export const scheduleSchema = z
+  .strictObject({
+    startAt: instant.optional().meta({ description: 'When the campaign goes live (default: at activation)' }),
+    endAt: instant.optional().meta({ description: 'When the campaign completes (default: never)' }),
+  })
+  .meta({ id: 'Schedule' });
+
+export const contentSchema = z
+  .strictObject({
+    sender: z.string().max(320).optional().meta({ description: 'email: sender address' }),
+    subject: template.optional().meta({ description: 'email: subject (Handlebars template)' }),
+    title: template.optional().meta({ description: 'push: title (Handlebars template)' }),
+    body: template.optional().meta({ description: 'message body (Handlebars template)' }),
+    url: z.string().max(2048).optional().meta({ description: 'webhook: target URL' }),
+  })
+  .meta({ id: 'Content' });
+
+const tags = z.array(z.string().trim().min(1).max(50)).max(20);
+
+export const createCampaignSchema = z
+  .strictObject({
+    name: z.string().trim().min(1).max(200),
+    description: z.string().max(2000).default(''),
+    tags: tags.default([]),
+    type: z.enum(CAMPAIGN_TYPES).default('scheduled'),
+    channel: z.enum(CHANNELS),
+    content: contentSchema.default({}),
+    schedule: scheduleSchema.default({}),
+  })
+  .meta({ id: 'CreateCampaign' });
+
+export const editDraftSchema = z
+  .strictObject({
+    name: z.string().trim().min(1).max(200).optional(),
+    description: z.string().max(2000).optional(),
+    tags: tags.optional(),
+    content: contentSchema.optional(),
+    schedule: scheduleSchema.optional(),
+  })
+  .refine((body) => Object.keys(body).length > 0, { message: 'give at least one field to change' })
+  .meta({ id: 'EditDraft' });
+
+export const stopSchema = z.strictObject({ mode: z.enum(STOP_MODES) }).meta({ id: 'StopRequest' });
+export const rollbackSchema = z
+  .strictObject({ version: z.number().int().min(1) })
+  .meta({ id: 'RollbackRequest' });
+export const emptySchema = z.strictObject({}).meta({ id: 'Empty' });
+
+export const listQuerySchema = z.strictObject({
+  status: z.enum(CAMPAIGN_STATUSES).optional(),
+  hasDraft: z.enum(['true', 'false']).optional(),
+  type: z.enum(CAMPAIGN_TYPES).optional(),
+  channel: z.enum(CHANNELS).optional(),
+  tag: z.string().max(50).optional(),
+  q: z.string().max(200).optional().meta({ description: 'case-insensitive search in names' }),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(200).optional().meta({ description: 'nextCursor of the previous page' }),
 });
 
-export const createCampaignSchema = z.strictObject({
-  name: z.string().trim().min(1).max(200),
-  description: z.string().max(2000).default(''),
-  tags: z.array(z.string().trim().min(1).max(50)).max(20).default([]),
-  type: z.enum(CAMPAIGN_TYPES).default('scheduled'),
-  channel: z.enum(CHANNELS),
-  content: contentSchema.default({}),
-  schedule: scheduleSchema.default({}),
+export const idParams = z.strictObject({ id: z.uuid() });
+export const versionParams = z.strictObject({ id: z.uuid(), n: z.coerce.number().int().min(1) });
+export const diffParams = z.strictObject({
+  id: z.uuid(),
+  a: z.coerce.number().int().min(1),
+  b: z.coerce.number().int().min(1),
 });
+
+export const createKeySchema = z
+  .strictObject({ name: z.string().trim().min(1).max(100), role: z.enum(ROLES) })
+  .meta({ id: 'CreateApiKey' });
+
+// Responses
+
+const nullableInstant = z.string().nullable();
+
+export const stopReceiptSchema = z
+  .object({
+    mode: z.enum(STOP_MODES),
+    stoppedAt: z.string(),
+    stoppedBy: z.string(),
+    liveVersion: z.number().int().nullable(),
+    sent: z.number().int(),
+    cancelled: z.number().int(),
+  })
+  .meta({ id: 'StopReceipt' });
+
+export const campaignSchema = z
+  .object({
+    id: z.uuid(),
+    workflowId: z.string(),
+    name: z.string(),
+    description: z.string(),
+    tags: z.array(z.string()),
+    type: z.enum(CAMPAIGN_TYPES),
+    channel: z.enum(CHANNELS),
+    status: z.enum(CAMPAIGN_STATUSES),
+    liveVersion: z.number().int().nullable(),
+    hasDraft: z.boolean(),
+    draftRevision: z.number().int().nullable(),
+    startAt: nullableInstant,
+    endAt: nullableInstant,
+    origin: z.object({ campaignId: z.uuid(), version: z.number().int().nullable() }).nullable(),
+    finishedAs: z.enum(['completed', 'stopped']).nullable(),
+    stopReceipt: stopReceiptSchema.nullable(),
+    revision: z.number().int(),
+    createdBy: z.string(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'Campaign' });
+
+export const campaignListSchema = z
+  .object({ items: z.array(campaignSchema), nextCursor: z.string().nullable() })
+  .meta({ id: 'CampaignList' });
+
+export const draftSchema = z
+  .object({
+    content: contentSchema,
+    schedule: scheduleSchema,
+    revision: z.number().int(),
+    basedOn: z.number().int().nullable(),
+    updatedAt: z.string(),
+    updatedBy: z.string(),
+  })
+  .meta({ id: 'Draft' });
+
+export const versionSchema = z
+  .object({
+    number: z.number().int(),
+    content: contentSchema,
+    schedule: scheduleSchema,
+    activatedAt: z.string(),
+    activatedBy: z.string(),
+    basedOn: z.number().int().nullable(),
+  })
+  .meta({ id: 'Version' });
+
+export const versionListSchema = z.object({ items: z.array(versionSchema) }).meta({ id: 'VersionList' });
+
+export const diffSchema = z
+  .object({
+    from: z.number().int(),
+    to: z.number().int(),
+    changes: z.array(
+      z.object({
+        path: z.string(),
+        kind: z.enum(['added', 'removed', 'changed']),
+        from: z.unknown().optional(),
+        to: z.unknown().optional(),
+      }),
+    ),
+  })
+  .meta({ id: 'VersionDiff' });
+
+export const historySchema = z
+  .object({
+    items: z.array(
+      z.object({
+        action: z.string(),
+        actor: z.string(),
+        version: z.number().int().nullable(),
+        at: z.string(),
+        requestId: z.string(),
+      }),
+    ),
+  })
+  .meta({ id: 'History' });
+
+export const activationSchema = z
+  .object({ campaign: campaignSchema, version: versionSchema })
+  .meta({ id: 'Activation' });
+export const stopResponseSchema = z
+  .object({ campaign: campaignSchema, receipt: stopReceiptSchema })
+  .meta({ id: 'StopResponse' });
+
+export const apiKeySchema = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    role: z.enum(ROLES),
+    prefix: z.string(),
+    createdAt: z.string(),
+    revokedAt: z.string().nullable(),
+  })
+  .meta({ id: 'ApiKey' });
+export const apiKeyCreatedSchema = apiKeySchema
+  .extend({ key: z.string().meta({ description: 'the secret; shown only in this response' }) })
+  .meta({ id: 'ApiKeyCreated' });
+export const apiKeyListSchema = z.object({ items: z.array(apiKeySchema) }).meta({ id: 'ApiKeyList' });
+
+export const problemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    code: z.string(),
+    detail: z.string(),
+    errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  })
+  .meta({ id: 'Problem' });
 
 export type CreateCampaignBody = z.infer<typeof createCampaignSchema>;
-
-export const campaignIdSchema = z.uuid();

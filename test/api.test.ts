@@ -1,12 +1,18 @@
 /**
  * The HTTP API through the real stack: Express app → Temporal dev server → worker → activities →
- * PostgreSQL, and back.
+ * PostgreSQL, and back. Every response is validated against the served openapi.json, and the last
+ * test checks that every documented route was exercised.
  */
+import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
+import Ajv2020 from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
 import pino from 'pino';
-import request from 'supertest';
+import request, { type Response } from 'supertest';
 import { createApp } from '../api/app';
+import { createApiKey } from '../api/auth';
+import type { Role } from '../api/schemas';
 import type { PrismaClient } from '../prisma/client';
 import {
   runTestWorker,
@@ -16,13 +22,31 @@ import {
   type RunningWorker,
 } from './harness/stack';
 
+const EMAIL = {
+  sender: 'news@shop.example',
+  subject: 'Hello {{firstName}}',
+  body: 'Dear {{firstName}}, the sale is on.',
+};
+
+type OpenApi = {
+  paths: Record<
+    string,
+    Record<string, { responses: Record<string, { content?: Record<string, { schema: object }> }> }>
+  >;
+};
+
 describe('HTTP API on the real stack', () => {
   let connection: Connection;
   let nativeConnection: NativeConnection;
   let prisma: PrismaClient;
   let worker: RunningWorker;
   let app: ReturnType<typeof createApp>;
+  let spec: OpenApi;
+  const keys = {} as Record<Role, string>;
   const taskQueue = uniqueTaskQueue('api');
+  const exercised = new Set<string>();
+  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  addFormats(ajv);
 
   beforeAll(async () => {
     connection = await Connection.connect({ address: testTemporalAddress() });
@@ -35,6 +59,11 @@ describe('HTTP API on the real stack', () => {
       taskQueue,
       logger: pino({ level: 'silent' }),
     });
+    for (const role of ['viewer', 'editor', 'publisher', 'admin'] as const) {
+      keys[role] = (await createApiKey(prisma, `${role}-${randomUUID().slice(0, 6)}`, role)).key;
+    }
+    spec = (await request(app).get('/openapi.json').expect(200)).body;
+    ajv.addSchema(spec, 'openapi.json');
   });
 
   afterAll(async () => {
@@ -44,67 +73,412 @@ describe('HTTP API on the real stack', () => {
     await prisma?.$disconnect();
   });
 
-  it('creates a campaign through its workflow and reads it back from PostgreSQL', async () => {
-    const created = await request(app)
-      .post('/v1/campaigns')
-      .send({ name: 'Welcome series', channel: 'email', type: 'scheduled' })
-      .expect(201);
-    expect(created.body).toMatchObject({
-      name: 'Welcome series',
+  /** Finds the documented route of a concrete path and checks the response against it. */
+  function conforms(method: string, path: string, res: Response): Response {
+    const bare = path.split('?')[0];
+    const template = Object.keys(spec.paths).find((t) =>
+      new RegExp(`^${t.replace(/\{[^}]+\}/g, '[^/]+')}$`).test(bare),
+    );
+    expect(template).toBeDefined();
+    const operation = spec.paths[template!][method];
+    expect(operation).toBeDefined();
+    const documented = operation.responses[String(res.status)];
+    if (!documented) throw new Error(`${method} ${template} answered ${res.status}, which is not documented`);
+    const [type, media] = Object.entries(documented.content ?? {})[0] ?? [];
+    if (media) {
+      expect(res.headers['content-type']).toContain(type);
+      const pointer = `openapi.json#/paths/${template!.replace(/~/g, '~0').replace(/\//g, '~1')}/${method}/responses/${res.status}/content/${type!.replace(/\//g, '~1')}/schema`;
+      const validate = ajv.getSchema(pointer)!;
+      if (!validate(res.body))
+        throw new Error(`${method} ${template} ${res.status}: ${ajv.errorsText(validate.errors)}`);
+    }
+    exercised.add(`${method} ${template} ${res.status}`);
+    return res;
+  }
+
+  const call = async (
+    role: Role | null,
+    method: 'get' | 'post' | 'patch' | 'delete',
+    path: string,
+    body?: object,
+    headers: Record<string, string> = {},
+  ) => {
+    let r = request(app)[method](path);
+    if (role) r = r.set('Authorization', `Bearer ${keys[role]}`);
+    for (const [k, v] of Object.entries(headers)) r = r.set(k, v);
+    const res = body !== undefined ? await r.send(body) : await r;
+    return conforms(method, path, res);
+  };
+
+  const create = async (extra: object = {}) =>
+    (
+      await call('editor', 'post', '/v1/campaigns', {
+        name: `c-${randomUUID().slice(0, 8)}`,
+        channel: 'email',
+        content: EMAIL,
+        ...extra,
+      })
+    ).body;
+  const activate = (id: string) => call('publisher', 'post', `/v1/campaigns/${id}/activate`, {});
+
+  it('runs the source document’s scenario end to end', async () => {
+    const tag = `scenario-${randomUUID().slice(0, 8)}`;
+    const created = await call('editor', 'post', '/v1/campaigns', {
+      name: 'Spring sale',
       channel: 'email',
+      tags: [tag],
+      content: EMAIL,
+    });
+    expect(created.status).toBe(201);
+    const id = created.body.id;
+    expect(created.body).toMatchObject({
       status: 'draft',
       hasDraft: true,
       liveVersion: null,
+      createdBy: expect.stringMatching(/^editor/),
     });
-    expect(created.headers.location).toBe(`/v1/campaigns/${created.body.id}`);
-    expect(created.body.workflowId).toBe(`campaign-${created.body.id}`);
+    expect((await call('viewer', 'get', created.headers.location)).body).toEqual(created.body);
 
-    const read = await request(app).get(created.headers.location).expect(200);
-    expect(read.body).toEqual(created.body);
-    expect(read.headers.etag).toBe('"1"');
+    const first = await activate(id);
+    expect(first.status).toBe(200);
+    expect(first.body.campaign).toMatchObject({ status: 'live', liveVersion: 1, hasDraft: false });
+    expect(first.body.version).toMatchObject({
+      number: 1,
+      content: EMAIL,
+      activatedBy: expect.stringMatching(/^publisher/),
+    });
 
-    const description = await new Client({ connection }).workflow
-      .getHandle(created.body.workflowId)
-      .describe();
-    expect(description.status.name).toBe('RUNNING');
-    expect(description.taskQueue).toBe(taskQueue);
+    const draft = await call('editor', 'post', `/v1/campaigns/${id}/modify`, {});
+    expect(draft.status).toBe(201);
+    expect(draft.body).toMatchObject({ basedOn: 1, revision: 1, content: EMAIL });
+    const edited = await call(
+      'editor',
+      'patch',
+      `/v1/campaigns/${id}/draft`,
+      { content: { ...EMAIL, subject: 'Last days, {{firstName}}!' } },
+      { 'If-Match': draft.headers.etag },
+    );
+    expect(edited.status).toBe(200);
+    expect(edited.headers.etag).toBe('"2"');
+
+    // The live version keeps running and stays viewable, unchanged by the draft.
+    const live = await call('viewer', 'get', `/v1/campaigns/${id}/live`);
+    expect(live.body).toMatchObject({ number: 1, content: EMAIL });
+    expect((await call('viewer', 'get', `/v1/campaigns/${id}/draft`)).body.content.subject).toBe(
+      'Last days, {{firstName}}!',
+    );
+
+    // The list flags live campaigns that have a draft (the source's status-column indicator).
+    const list = await call('viewer', 'get', `/v1/campaigns?status=live&hasDraft=true&tag=${tag}`);
+    expect(list.body.items.map((c: { id: string }) => c.id)).toEqual([id]);
+    expect(list.body.items[0]).toMatchObject({ status: 'live', hasDraft: true, liveVersion: 1 });
+
+    // Activating the draft replaces the live version.
+    const second = await activate(id);
+    expect(second.body.campaign).toMatchObject({ status: 'live', liveVersion: 2, hasDraft: false });
+    expect((await call('viewer', 'get', `/v1/campaigns/${id}/live`)).body).toMatchObject({
+      number: 2,
+      basedOn: 1,
+      content: { subject: 'Last days, {{firstName}}!' },
+    });
+    const diff = await call('viewer', 'get', `/v1/campaigns/${id}/versions/1/diff/2`);
+    expect(diff.body).toEqual({
+      from: 1,
+      to: 2,
+      changes: [
+        {
+          path: 'content.subject',
+          kind: 'changed',
+          from: 'Hello {{firstName}}',
+          to: 'Last days, {{firstName}}!',
+        },
+      ],
+    });
+
+    // Stop: read-only for ever.
+    const stop = await call('publisher', 'post', `/v1/campaigns/${id}/stop`, { mode: 'cancel' });
+    expect(stop.status).toBe(200);
+    expect(stop.body.receipt).toMatchObject({ mode: 'cancel', liveVersion: 2, sent: 0, cancelled: 0 });
+    expect(stop.body.campaign).toMatchObject({ status: 'stopped', hasDraft: false });
+    const refusals = await Promise.all([
+      call('publisher', 'post', `/v1/campaigns/${id}/activate`, {}),
+      call('editor', 'post', `/v1/campaigns/${id}/modify`, {}),
+      call('editor', 'patch', `/v1/campaigns/${id}/draft`, { name: 'x' }),
+      call('editor', 'post', `/v1/campaigns/${id}/rollback`, { version: 1 }),
+      call('publisher', 'post', `/v1/campaigns/${id}/stop`, { mode: 'drain' }),
+      call('editor', 'post', `/v1/campaigns/${id}/duplicate`, {}),
+      call('editor', 'delete', `/v1/campaigns/${id}`),
+    ]);
+    for (const res of refusals) {
+      expect(res.status).toBe(409);
+      expect(res.body.code).toBe('CAMPAIGN_STOPPED');
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    }
+    expect(refusals[5].body.detail).toMatch(/cannot be used to create a new campaign/);
+
+    const history = await call('viewer', 'get', `/v1/campaigns/${id}/history`);
+    expect(history.body.items.map((e: { action: string }) => e.action)).toEqual([
+      'create',
+      'activate',
+      'modify',
+      'edit',
+      'activate',
+      'stop',
+    ]);
+    expect(history.body.items[5]).toMatchObject({ version: 2, actor: expect.stringMatching(/^publisher/) });
+    const versions = await call('viewer', 'get', `/v1/campaigns/${id}/versions`);
+    expect(versions.body.items.map((v: { number: number }) => v.number)).toEqual([1, 2]);
+    expect((await call('viewer', 'get', `/v1/campaigns/${id}/versions/2`)).body.number).toBe(2);
+    const archived = await call('publisher', 'post', `/v1/campaigns/${id}/archive`, {});
+    expect(archived.body).toMatchObject({ status: 'archived', finishedAs: 'stopped' });
+    const hidden = await call('viewer', 'get', `/v1/campaigns?tag=${tag}`);
+    expect(hidden.body.items).toEqual([]);
+    expect((await call('viewer', 'get', `/v1/campaigns?tag=${tag}&status=archived`)).body.items).toHaveLength(
+      1,
+    );
   });
 
-  it('rejects bad input with a problem document naming each field, and starts nothing', async () => {
+  it('answers each lifecycle row’s refusals with the documented status and code', async () => {
+    const draftOnly = await create();
+    expect((await call('viewer', 'get', `/v1/campaigns/${draftOnly.id}/live`)).body.code).toBe(
+      'NO_LIVE_VERSION',
+    );
+    const discardNever = await call('editor', 'delete', `/v1/campaigns/${draftOnly.id}/draft`);
+    expect([discardNever.status, discardNever.body.code]).toEqual([409, 'NEVER_ACTIVATED']);
+    expect((await call('editor', 'post', `/v1/campaigns/${draftOnly.id}/modify`, {})).body.code).toBe(
+      'DRAFT_EXISTS',
+    );
+    expect((await call('publisher', 'post', `/v1/campaigns/${draftOnly.id}/archive`, {})).status).toBe(409);
+    const stale = await call(
+      'editor',
+      'patch',
+      `/v1/campaigns/${draftOnly.id}/draft`,
+      { name: 'n' },
+      { 'If-Match': '"7"' },
+    );
+    expect([stale.status, stale.body.code]).toEqual([412, 'REVISION_MISMATCH']);
+    expect(
+      (
+        await call(
+          'editor',
+          'patch',
+          `/v1/campaigns/${draftOnly.id}/draft`,
+          { name: 'n' },
+          { 'If-Match': 'garbage' },
+        )
+      ).status,
+    ).toBe(400);
+
+    const broken = await create({ content: { sender: 'nope', body: 'Hi {{nickname}}' } });
+    const review = await activate(broken.id);
+    expect(review.status).toBe(422);
+    expect(review.body.code).toBe('REVIEW_FAILED');
+    expect(review.body.errors.map((e: { field: string }) => e.field).sort()).toEqual([
+      'content.body',
+      'content.sender',
+      'content.subject',
+    ]);
+    expect((await call('viewer', 'get', `/v1/campaigns/${broken.id}`)).body.status).toBe('draft'); // nothing half-applied
+
+    const live = await create();
+    await activate(live.id);
+    expect((await activate(live.id)).body.code).toBe('NO_DRAFT');
+    const noDraft = await call('editor', 'patch', `/v1/campaigns/${live.id}/draft`, { name: 'x' });
+    expect([noDraft.status, noDraft.body.code]).toEqual([404, 'NO_DRAFT']);
+    expect((await call('editor', 'delete', `/v1/campaigns/${live.id}/draft`)).status).toBe(404);
+    expect((await call('viewer', 'get', `/v1/campaigns/${live.id}/draft`)).status).toBe(404);
+    expect((await call('editor', 'delete', `/v1/campaigns/${live.id}`)).body.code).toBe('ALREADY_ACTIVATED');
+    expect((await call('viewer', 'get', `/v1/campaigns/${live.id}/versions/9`)).body.code).toBe(
+      'NO_SUCH_VERSION',
+    );
+    expect((await call('editor', 'post', `/v1/campaigns/${live.id}/rollback`, { version: 9 })).status).toBe(
+      404,
+    );
+
+    // modify → discard leaves live untouched; rollback makes a draft from an old version.
+    await call('editor', 'post', `/v1/campaigns/${live.id}/modify`, {});
+    expect((await call('editor', 'delete', `/v1/campaigns/${live.id}/draft`)).status).toBe(204);
+    expect((await call('viewer', 'get', `/v1/campaigns/${live.id}`)).body).toMatchObject({
+      hasDraft: false,
+      liveVersion: 1,
+    });
+    const rollback = await call('editor', 'post', `/v1/campaigns/${live.id}/rollback`, { version: 1 });
+    expect(rollback.status).toBe(201);
+    expect(rollback.body).toMatchObject({ basedOn: 1, content: EMAIL });
+    expect(
+      (await call('editor', 'post', `/v1/campaigns/${live.id}/rollback`, { version: 1 })).body.code,
+    ).toBe('DRAFT_EXISTS');
+
+    // duplicate: a new draft campaign recording its origin.
+    const copy = await call('editor', 'post', `/v1/campaigns/${live.id}/duplicate`, {});
+    expect(copy.status).toBe(201);
+    expect(copy.body).toMatchObject({ status: 'draft', origin: { campaignId: live.id, version: null } });
+
+    // delete a never-activated draft.
+    expect((await call('editor', 'delete', `/v1/campaigns/${copy.body.id}`)).status).toBe(204);
+    expect((await call('viewer', 'get', `/v1/campaigns/${copy.body.id}`)).status).toBe(404);
+    expect((await call('viewer', 'get', `/v1/campaigns/${randomUUID()}/history`)).status).toBe(404);
+  });
+
+  it('makes POST retries with the same Idempotency-Key act once', async () => {
+    const key = randomUUID();
+    const body = { name: 'Idempotent', channel: 'sms', content: { body: 'Hi {{firstName}}' } };
+    const first = await call('editor', 'post', '/v1/campaigns', body, { 'Idempotency-Key': key });
+    const again = await call('editor', 'post', '/v1/campaigns', body, { 'Idempotency-Key': key });
+    expect(first.status).toBe(201);
+    expect(again.status).toBe(201);
+    expect(again.body).toEqual(first.body);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(await prisma.campaign.count({ where: { name: 'Idempotent', id: first.body.id } })).toBe(1);
+    const reused = await call(
+      'editor',
+      'post',
+      '/v1/campaigns',
+      { ...body, name: 'Other' },
+      { 'Idempotency-Key': key },
+    );
+    expect([reused.status, reused.body.code]).toEqual([422, 'IDEMPOTENCY_KEY_REUSED']);
+
+    const activateKey = randomUUID();
+    const a1 = await call(
+      'publisher',
+      'post',
+      `/v1/campaigns/${first.body.id}/activate`,
+      {},
+      { 'Idempotency-Key': activateKey },
+    );
+    const a2 = await call(
+      'publisher',
+      'post',
+      `/v1/campaigns/${first.body.id}/activate`,
+      {},
+      { 'Idempotency-Key': activateKey },
+    );
+    expect(a2.body).toEqual(a1.body);
+    const events = await prisma.campaignEvent.findMany({
+      where: { campaignId: first.body.id, action: 'activate' },
+    });
+    expect(events).toHaveLength(1);
+  });
+
+  it('requires an API key and the right role', async () => {
+    const none = await call(null, 'get', '/v1/campaigns');
+    expect([none.status, none.body.code]).toEqual([401, 'UNAUTHENTICATED']);
+    expect(none.headers['www-authenticate']).toBe('Bearer');
+    const bad = await request(app).get('/v1/campaigns').set('Authorization', 'Bearer nope');
+    expect(conforms('get', '/v1/campaigns', bad).status).toBe(401);
+    const viewerWrite = await call('viewer', 'post', '/v1/campaigns', { name: 'x', channel: 'sms' });
+    expect([viewerWrite.status, viewerWrite.body.code]).toEqual([403, 'FORBIDDEN']);
+    const c = await create();
+    expect((await call('editor', 'post', `/v1/campaigns/${c.id}/activate`, {})).status).toBe(403);
+    expect((await call('publisher', 'post', `/v1/campaigns/${c.id}/modify`, {})).status).toBe(403);
+    expect((await call('editor', 'get', '/v1/api-keys')).status).toBe(403);
+
+    const made = await call('admin', 'post', '/v1/api-keys', { name: 'ci', role: 'viewer' });
+    expect(made.status).toBe(201);
+    expect(made.body.key).toMatch(/^co_/);
+    const stored = await prisma.apiKey.findUniqueOrThrow({ where: { id: made.body.id } });
+    expect(stored.hash).not.toContain(made.body.key); // only the hash is kept
+    expect(
+      (await request(app).get('/v1/campaigns').set('Authorization', `Bearer ${made.body.key}`)).status,
+    ).toBe(200);
+    const listed = await call('admin', 'get', '/v1/api-keys');
+    expect(JSON.stringify(listed.body)).not.toContain(made.body.key);
+    expect((await call('admin', 'delete', `/v1/api-keys/${made.body.id}`)).body.revokedAt).not.toBeNull();
+    expect(
+      (await request(app).get('/v1/campaigns').set('Authorization', `Bearer ${made.body.key}`)).status,
+    ).toBe(401);
+    expect((await call('admin', 'delete', `/v1/api-keys/${randomUUID()}`)).status).toBe(404);
+  });
+
+  it('rejects bad input with a problem naming each field, and starts nothing', async () => {
     const before = await prisma.campaign.count();
-    const res = await request(app)
-      .post('/v1/campaigns')
-      .send({ name: '', channel: 'fax', colour: 'red' })
-      .expect(400);
-    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    const res = await call('editor', 'post', '/v1/campaigns', { name: '', channel: 'fax', colour: 'red' });
+    expect(res.status).toBe(400);
     expect(res.body.code).toBe('VALIDATION_FAILED');
-    const fields = res.body.errors.map((e: { field: string }) => e.field).sort();
-    expect(fields).toEqual(['(body)', 'channel', 'name']);
+    expect(res.body.errors.map((e: { field: string }) => e.field).sort()).toEqual([
+      '(body)',
+      'channel',
+      'name',
+    ]);
     expect(JSON.stringify(res.body)).not.toMatch(/at .*\.ts:\d+/);
     expect(await prisma.campaign.count()).toBe(before);
-  });
-
-  it('answers 404 problems for unknown campaigns and routes', async () => {
-    const missing = await request(app).get('/v1/campaigns/8c9a4c55-2b0e-4d8e-9d8a-2c8f6c0e0f00').expect(404);
-    expect(missing.body.code).toBe('CAMPAIGN_NOT_FOUND');
-    expect((await request(app).get('/v1/campaigns/not-a-uuid').expect(404)).body.code).toBe(
-      'CAMPAIGN_NOT_FOUND',
-    );
-    expect((await request(app).get('/v1/nothing').expect(404)).body.code).toBe('ROUTE_NOT_FOUND');
-  });
-
-  it('rejects malformed JSON with 400', async () => {
-    const res = await request(app)
+    const malformed = await request(app)
       .post('/v1/campaigns')
+      .set('Authorization', `Bearer ${keys.editor}`)
       .set('Content-Type', 'application/json')
-      .send('{"name":')
-      .expect(400);
-    expect(res.body.code).toBe('MALFORMED_JSON');
+      .send('{"name":');
+    expect([malformed.status, malformed.body.code]).toEqual([400, 'MALFORMED_JSON']);
+    expect((await call('viewer', 'get', '/v1/campaigns/not-a-uuid')).body.errors[0].field).toBe('id');
+    expect((await call('viewer', 'get', '/v1/campaigns?limit=1000')).body.errors[0].field).toBe('limit');
+    expect((await call('viewer', 'get', '/v1/campaigns?cursor=zzz')).body.errors[0].field).toBe('cursor');
+    expect(
+      (await call('publisher', 'post', `/v1/campaigns/${randomUUID()}/stop`, { mode: 'pause' })).body
+        .errors[0].field,
+    ).toBe('mode');
   });
 
-  it('reports health and readiness', async () => {
+  it('pages through lists with a cursor and filters them', async () => {
+    const tag = `page-${randomUUID().slice(0, 8)}`;
+    const made = [];
+    for (let i = 0; i < 3; i++) made.push((await create({ tags: [tag], name: `Page ${tag} ${i}` })).id);
+    const page1 = await call('viewer', 'get', `/v1/campaigns?tag=${tag}&limit=2`);
+    expect(page1.body.items.map((c: { id: string }) => c.id)).toEqual([made[2], made[1]]);
+    const page2 = await call(
+      'viewer',
+      'get',
+      `/v1/campaigns?tag=${tag}&limit=2&cursor=${page1.body.nextCursor}`,
+    );
+    expect(page2.body).toEqual({ items: [expect.objectContaining({ id: made[0] })], nextCursor: null });
+    expect(
+      (await call('viewer', 'get', `/v1/campaigns?q=${encodeURIComponent(`page ${tag} 1`)}`)).body.items,
+    ).toHaveLength(1);
+    expect((await call('viewer', 'get', `/v1/campaigns?tag=${tag}&channel=sms`)).body.items).toHaveLength(0);
+  });
+
+  it('answers 503 with Retry-After when no worker takes the command', async () => {
+    const orphanQueue = uniqueTaskQueue('no-worker');
+    const lonely = createApp({
+      client: new Client({ connection }),
+      prisma,
+      taskQueue: orphanQueue,
+      logger: pino({ level: 'silent' }),
+      commandTimeoutMs: 1500,
+    });
+    const res = await request(lonely)
+      .post('/v1/campaigns')
+      .set('Authorization', `Bearer ${keys.editor}`)
+      .send({ name: 'nobody home', channel: 'sms' });
+    expect(conforms('post', '/v1/campaigns', res).status).toBe(503);
+    expect(res.headers['retry-after']).toBe('5');
+    expect(res.body.code).toBe('WORKFLOW_UNAVAILABLE');
+  });
+
+  it('serves health, readiness, metrics, OpenAPI, docs, security headers and request ids', async () => {
     await request(app).get('/healthz').expect(200, { status: 'ok' });
-    const ready = await request(app).get('/readyz').expect(200);
-    expect(ready.body).toEqual({ status: 'ready', temporal: 'ok', postgres: 'ok' });
+    expect((await request(app).get('/readyz').expect(200)).body).toEqual({
+      status: 'ready',
+      temporal: 'ok',
+      postgres: 'ok',
+    });
+    const metrics = await request(app).get('/metrics').expect(200);
+    expect(metrics.text).toMatch(/http_request_duration_seconds_bucket\{.*route="\/v1\/campaigns\/:id"/);
+    expect(spec).toMatchObject({ openapi: '3.1.0' });
+    expect((await request(app).get('/docs/').expect(200)).text).toMatch(/swagger-ui/);
+    const res = await request(app).get('/healthz').set('X-Request-Id', 'trace-123');
+    expect(res.headers['x-request-id']).toBe('trace-123');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['content-security-policy']).toBeDefined();
+    expect(
+      (await request(app).get('/v1/nothing').set('Authorization', `Bearer ${keys.viewer}`)).body.code,
+    ).toBe('ROUTE_NOT_FOUND');
+  });
+
+  it('exercised every documented route with a success', () => {
+    const documented = Object.entries(spec.paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map((m) => `${m} ${path}`),
+    );
+    const succeeded = [...exercised].filter((e) => /\s2\d\d$/.test(e)).map((e) => e.replace(/\s\d+$/, ''));
+    expect(documented.filter((d) => !succeeded.includes(d))).toEqual([]);
   });
 });

@@ -207,6 +207,26 @@ describe('modify', () => {
   });
 });
 
+describe('rollback', () => {
+  it('creates a draft from an earlier version, based on it', () => {
+    const v2 = run(
+      live(),
+      { type: 'modify' },
+      { type: 'edit', content: { ...EMAIL, subject: 'v2' } },
+      { type: 'activate' },
+    );
+    const state = run(v2, { type: 'rollback', version: 1, spec: { content: EMAIL, schedule: {} } });
+    expect(state.draft).toMatchObject({ content: EMAIL, basedOn: 1, revision: 1 });
+    expect(state.live?.number).toBe(2);
+  });
+  it('is refused for an unknown version, with a draft, and on stopped campaigns', () => {
+    const spec = { content: EMAIL, schedule: {} };
+    expectRefused(live(), { type: 'rollback', version: 2, spec }, 'NO_SUCH_VERSION');
+    expectRefused(run(live(), { type: 'modify' }), { type: 'rollback', version: 1, spec }, 'DRAFT_EXISTS');
+    expectRefused(stopped(), { type: 'rollback', version: 1, spec }, 'CAMPAIGN_STOPPED');
+  });
+});
+
 describe('discard draft', () => {
   it('removes the draft and leaves live untouched', () => {
     const before = live();

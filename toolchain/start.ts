@@ -89,7 +89,10 @@ async function main(): Promise<void> {
         `  Temporal UI  ${uiUrl}`,
         `  Temporal     ${env.TEMPORAL_ADDRESS}   (npm run temporal -- workflow list)`,
         `  PostgreSQL   ${db.url}`,
-        '  Auth         none yet: the API accepts anonymous requests on localhost (API keys are planned)',
+        `  API docs     http://localhost:${api.port}/docs   (OpenAPI: /openapi.json)`,
+        api.createdKey
+          ? '  Auth         Authorization: Bearer <the admin key printed above, shown only once>'
+          : '  Auth         Authorization: Bearer <an API key> (ADMIN_API_KEY, or one created with POST /v1/api-keys)',
         `  Data         ${dataDir}`,
         'Press Ctrl-C to stop.',
         '',

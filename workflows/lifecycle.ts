@@ -27,6 +27,7 @@ export type LifecycleErrorCode =
   | 'NEVER_ACTIVATED'
   | 'ALREADY_ACTIVATED'
   | 'NOT_FINISHED'
+  | 'NO_SUCH_VERSION'
   | 'REVISION_MISMATCH'
   | 'REVIEW_FAILED';
 
@@ -148,6 +149,23 @@ function decide(state: CampaignState, command: Command, now: Date): Transition {
           schedule: live.schedule,
           revision: 1,
           basedOn: live.number,
+          updatedAt: now.toISOString(),
+          updatedBy: command.actor,
+        },
+      });
+    }
+    case 'rollback': {
+      if (state.draft) throw new LifecycleError('DRAFT_EXISTS', 'campaign already has a draft');
+      requireLive(state);
+      if (!Number.isInteger(command.version) || command.version < 1 || command.version > state.versionCount) {
+        throw new LifecycleError('NO_SUCH_VERSION', `campaign has no version ${command.version}`);
+      }
+      return commit(state, command, now, 'rollback', {
+        draft: {
+          content: command.spec.content,
+          schedule: command.spec.schedule,
+          revision: 1,
+          basedOn: command.version,
           updatedAt: now.toISOString(),
           updatedBy: command.actor,
         },

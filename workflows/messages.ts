@@ -21,6 +21,7 @@ import type {
   DuplicateCampaign,
   EditDraft,
   ModifyCampaign,
+  RollbackCampaign,
   StopCampaign,
 } from './types';
 
@@ -39,6 +40,7 @@ export const draftQuery = defineQuery<Draft | null>('draft');
 // is projected to PostgreSQL.
 export const editUpdate = defineUpdate<CommandResult, [CommandPayload<EditDraft>]>('edit');
 export const modifyUpdate = defineUpdate<CommandResult, [CommandPayload<ModifyCampaign>]>('modify');
+export const rollbackUpdate = defineUpdate<CommandResult, [CommandPayload<RollbackCampaign>]>('rollback');
 export const activateUpdate = defineUpdate<CommandResult, [CommandPayload<ActivateCampaign>]>('activate');
 export const discardUpdate = defineUpdate<CommandResult, [CommandPayload<DiscardDraft>]>('discard');
 export const stopUpdate = defineUpdate<CommandResult, [CommandPayload<StopCampaign>]>('stop');
@@ -49,6 +51,7 @@ export const archiveUpdate = defineUpdate<CommandResult, [CommandPayload<Archive
 export const commandUpdates = {
   edit: editUpdate,
   modify: modifyUpdate,
+  rollback: rollbackUpdate,
   activate: activateUpdate,
   discard: discardUpdate,
   stop: stopUpdate,

@@ -137,6 +137,12 @@ export interface ActivateCampaign extends CommandMeta {
   type: 'activate';
   expectedRevision?: number;
 }
+/** New draft from an earlier version (the API reads its immutable spec from PostgreSQL). */
+export interface RollbackCampaign extends CommandMeta {
+  type: 'rollback';
+  version: number;
+  spec: VersionSpec;
+}
 export interface DiscardDraft extends CommandMeta {
   type: 'discard';
 }
@@ -157,6 +163,7 @@ export interface ArchiveCampaign extends CommandMeta {
 export type Command =
   | EditDraft
   | ModifyCampaign
+  | RollbackCampaign
   | ActivateCampaign
   | DiscardDraft
   | StopCampaign

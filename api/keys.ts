@@ -1,0 +1,82 @@
+/** API key management (admin only). */
+import { HttpProblem } from './problem';
+import type { Routes } from './routing';
+import { createApiKey } from './auth';
+import {
+  apiKeyCreatedSchema,
+  apiKeyListSchema,
+  apiKeySchema,
+  createKeySchema,
+  idParams,
+  type Role,
+} from './schemas';
+import type { PrismaClient } from '../prisma/client';
+
+type KeyRow = Awaited<ReturnType<PrismaClient['apiKey']['findUniqueOrThrow']>>;
+
+const toKey = (row: KeyRow) => ({
+  id: row.id,
+  name: row.name,
+  role: row.role as Role,
+  prefix: row.prefix,
+  createdAt: row.createdAt.toISOString(),
+  revokedAt: row.revokedAt?.toISOString() ?? null,
+});
+
+export function keyRoutes(routes: Routes, prisma: PrismaClient): void {
+  routes.add({
+    method: 'post',
+    path: '/v1/api-keys',
+    tag: 'api keys',
+    summary: 'Create an API key (the secret is returned once)',
+    permission: 'admin',
+    body: createKeySchema,
+    headers: ['Idempotency-Key'],
+    responses: { 201: { description: 'created', schema: apiKeyCreatedSchema } },
+    async handler({ body, res }) {
+      const { row, key } = await createApiKey(prisma, body.name, body.role);
+      res
+        .status(201)
+        .location(`/v1/api-keys/${row.id}`)
+        .json({ ...toKey(row), key });
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/v1/api-keys',
+    tag: 'api keys',
+    summary: 'List API keys (never their secrets)',
+    permission: 'admin',
+    responses: { 200: { description: 'all keys', schema: apiKeyListSchema } },
+    async handler({ res }) {
+      const rows = await prisma.apiKey.findMany({ orderBy: { createdAt: 'asc' } });
+      res.json({ items: rows.map(toKey) });
+    },
+  });
+
+  routes.add({
+    method: 'delete',
+    path: '/v1/api-keys/:id',
+    tag: 'api keys',
+    summary: 'Revoke an API key',
+    permission: 'admin',
+    params: idParams,
+    responses: {
+      200: { description: 'revoked', schema: apiKeySchema },
+      404: { description: 'no such key' },
+    },
+    async handler({ params, req, res }) {
+      if (params.id === req.principal!.keyId) {
+        throw new HttpProblem(409, 'OWN_KEY', 'a key cannot revoke itself; use another admin key');
+      }
+      const row = await prisma.apiKey.findUnique({ where: { id: params.id } });
+      if (!row) throw new HttpProblem(404, 'API_KEY_NOT_FOUND', `no API key with id ${params.id}`);
+      const revoked = await prisma.apiKey.update({
+        where: { id: row.id },
+        data: { revokedAt: row.revokedAt ?? new Date() },
+      });
+      res.json(toKey(revoked));
+    },
+  });
+}
