@@ -25,9 +25,12 @@ export class HttpProblem extends Error {
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
   404: 'Not Found',
   409: 'Conflict',
   412: 'Precondition Failed',
+  413: 'Content Too Large',
   422: 'Unprocessable Content',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
@@ -49,10 +52,14 @@ export function sendProblem(res: Response, problem: HttpProblem): void {
 }
 
 export function fromZod(error: ZodError): HttpProblem {
-  const errors = error.issues.map((issue) => ({
-    field: issue.path.length ? issue.path.join('.') : '(body)',
-    message: issue.message,
-  }));
+  const errors = error.issues.flatMap((issue) => {
+    const at = issue.path.map(String);
+    // Name each unknown field itself rather than the object holding it.
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({ field: [...at, key].join('.'), message: 'is not a known field' }));
+    }
+    return [{ field: at.length ? at.join('.') : '(body)', message: issue.message }];
+  });
   return new HttpProblem(
     400,
     'VALIDATION_FAILED',

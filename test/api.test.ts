@@ -397,10 +397,13 @@ describe('HTTP API on the real stack', () => {
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('VALIDATION_FAILED');
     expect(res.body.errors.map((e: { field: string }) => e.field).sort()).toEqual([
-      '(body)',
       'channel',
+      'colour',
       'name',
     ]);
+    expect(res.body.errors.find((e: { field: string }) => e.field === 'colour').message).toBe(
+      'is not a known field',
+    );
     expect(JSON.stringify(res.body)).not.toMatch(/at .*\.ts:\d+/);
     expect(await prisma.campaign.count()).toBe(before);
     const malformed = await request(app)
