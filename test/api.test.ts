@@ -4,8 +4,6 @@
  * test checks that every documented route was exercised.
  */
 import { randomUUID } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import pino from 'pino';
@@ -14,13 +12,7 @@ import { createApp } from '../api/app';
 import { createApiKey } from '../api/auth';
 import type { Role } from '../api/schemas';
 import type { PrismaClient } from '../prisma/client';
-import {
-  runTestWorker,
-  testPrisma,
-  testTemporalAddress,
-  uniqueTaskQueue,
-  type RunningWorker,
-} from './harness/stack';
+import { startDevStack, uniqueTaskQueue, type DevStack } from './harness/stack';
 
 const EMAIL = {
   sender: 'news@shop.example',
@@ -36,27 +28,22 @@ type OpenApi = {
 };
 
 describe('HTTP API on the real stack', () => {
-  let connection: Connection;
-  let nativeConnection: NativeConnection;
+  let stack: DevStack;
   let prisma: PrismaClient;
-  let worker: RunningWorker;
   let app: ReturnType<typeof createApp>;
   let spec: OpenApi;
   const keys = {} as Record<Role, string>;
-  const taskQueue = uniqueTaskQueue('api');
   const exercised = new Set<string>();
   const ajv = new Ajv2020({ strict: false, allErrors: true });
   addFormats(ajv);
 
   beforeAll(async () => {
-    connection = await Connection.connect({ address: testTemporalAddress() });
-    nativeConnection = await NativeConnection.connect({ address: testTemporalAddress() });
-    prisma = testPrisma();
-    worker = await runTestWorker({ connection: nativeConnection, taskQueue, prisma });
+    stack = await startDevStack('api');
+    prisma = stack.prisma;
     app = createApp({
-      client: new Client({ connection }),
+      client: stack.client,
       prisma,
-      taskQueue,
+      taskQueue: stack.taskQueue,
       logger: pino({ level: 'silent' }),
     });
     for (const role of ['viewer', 'editor', 'publisher', 'admin'] as const) {
@@ -66,12 +53,7 @@ describe('HTTP API on the real stack', () => {
     ajv.addSchema(spec, 'openapi.json');
   });
 
-  afterAll(async () => {
-    await worker?.stop();
-    await nativeConnection?.close();
-    await connection?.close();
-    await prisma?.$disconnect();
-  });
+  afterAll(() => stack?.stop());
 
   /** Finds the documented route of a concrete path and checks the response against it. */
   function conforms(method: string, path: string, res: Response): Response {
@@ -442,7 +424,7 @@ describe('HTTP API on the real stack', () => {
   it('answers 503 with Retry-After when no worker takes the command', async () => {
     const orphanQueue = uniqueTaskQueue('no-worker');
     const lonely = createApp({
-      client: new Client({ connection }),
+      client: stack.client,
       prisma,
       taskQueue: orphanQueue,
       logger: pino({ level: 'silent' }),

@@ -3,8 +3,7 @@
  * our custom search attributes, as operators use them in the Web UI).
  */
 import { randomUUID } from 'node:crypto';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { PrismaClient } from '../prisma/client';
 import type { campaignWorkflow } from '../workflows/campaign';
 import {
@@ -15,13 +14,7 @@ import {
   projectedUpdate,
   stopUpdate,
 } from '../workflows/messages';
-import {
-  runTestWorker,
-  testPrisma,
-  testTemporalAddress,
-  uniqueTaskQueue,
-  type RunningWorker,
-} from './harness/stack';
+import { startDevStack, type DevStack } from './harness/stack';
 
 /** Visibility is eventually consistent: poll a bounded number of times. */
 async function listIds(client: Client, query: string, expected: number): Promise<string[]> {
@@ -36,27 +29,17 @@ async function listIds(client: Client, query: string, expected: number): Promise
 }
 
 describe('campaign workflow on the dev server', () => {
-  let connection: Connection;
-  let nativeConnection: NativeConnection;
+  let stack: DevStack;
   let client: Client;
   let prisma: PrismaClient;
-  let worker: RunningWorker;
-  const taskQueue = uniqueTaskQueue('dev');
+  let taskQueue: string;
 
   beforeAll(async () => {
-    connection = await Connection.connect({ address: testTemporalAddress() });
-    nativeConnection = await NativeConnection.connect({ address: testTemporalAddress() });
-    client = new Client({ connection });
-    prisma = testPrisma();
-    worker = await runTestWorker({ connection: nativeConnection, taskQueue, prisma });
+    stack = await startDevStack('dev');
+    ({ client, prisma, taskQueue } = stack);
   });
 
-  afterAll(async () => {
-    await worker?.stop();
-    await nativeConnection?.close();
-    await connection?.close();
-    await prisma?.$disconnect();
-  });
+  afterAll(() => stack?.stop());
 
   it('answers the draft-indicator query with exactly the live campaigns that have a draft', async () => {
     let n = 0;

@@ -1,6 +1,7 @@
 /** Helpers that give a test file the real services started by global-setup.ts. */
 import { randomUUID } from 'node:crypto';
-import type { NativeConnection, Worker } from '@temporalio/worker';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createPrisma, type PrismaClient } from '../../prisma/client';
 import { createCampaignWorker } from '../../worker/worker';
 
@@ -47,6 +48,35 @@ export async function runTestWorker(options: {
     async stop() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
+    },
+  };
+}
+
+export interface DevStack {
+  connection: Connection;
+  client: Client;
+  prisma: PrismaClient;
+  taskQueue: string;
+  stop(): Promise<void>;
+}
+
+/** Connects to the harness's dev server and runs a real worker on a task queue of its own. */
+export async function startDevStack(prefix: string): Promise<DevStack> {
+  const taskQueue = uniqueTaskQueue(prefix);
+  const connection = await Connection.connect({ address: testTemporalAddress() });
+  const nativeConnection = await NativeConnection.connect({ address: testTemporalAddress() });
+  const prisma = testPrisma();
+  const worker = await runTestWorker({ connection: nativeConnection, taskQueue, prisma });
+  return {
+    connection,
+    client: new Client({ connection }),
+    prisma,
+    taskQueue,
+    async stop() {
+      await worker.stop();
+      await nativeConnection.close();
+      await connection.close();
+      await prisma.$disconnect();
     },
   };
 }
