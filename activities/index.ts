@@ -2,6 +2,7 @@
  * Activities: everything the campaign workflow does outside itself. Built from injected
  * dependencies so tests and the worker share one implementation.
  */
+import type { Pool } from 'pg';
 import type { PrismaClient } from '../prisma/client';
 import { campaignWorkflowId } from '../workflows/messages';
 import type { CampaignEvent, CampaignState, CampaignVersion } from '../workflows/types';
@@ -16,8 +17,20 @@ export interface Projection {
 
 const json = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
 
-export function createActivities(prisma: PrismaClient) {
+import { createDeliveryActivities, type DeliveryConfig } from './delivery';
+
+export type { DeliveryConfig, RunCounts, RunInput, RunRef } from './delivery';
+
+export interface ActivityDeps {
+  prisma: PrismaClient;
+  /** A pg pool for the delivery hot path (bulk statements, row locks). */
+  pool: Pool;
+  delivery: DeliveryConfig;
+}
+
+export function createActivities({ prisma, pool, delivery }: ActivityDeps) {
   return {
+    ...createDeliveryActivities(pool, delivery),
     /**
      * Projects an accepted change into PostgreSQL, in one transaction. Idempotent and
      * order-independent: the campaign row only moves to a higher revision, versions and history

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Connection, type ConnectionOptions } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
+import type { DeliveryConfig } from '../activities';
 import { TASK_QUEUE_DEFAULT } from '../workflows/messages';
 
 export interface TemporalSettings {
@@ -81,4 +82,35 @@ export async function connectWorker(settings: TemporalSettings): Promise<NativeC
   } catch (error) {
     throw unreachable(settings, error);
   }
+}
+
+/**
+ * Delivery settings: SMTP_URL (smtp[s]://user:pass@host:port) sends email over SMTP, else email goes
+ * to the outbox; WEBHOOK_SECRET signs webhook bodies (HMAC-SHA256).
+ */
+export function deliveryConfig(env: NodeJS.ProcessEnv = process.env): DeliveryConfig {
+  let smtp: DeliveryConfig['smtp'];
+  if (env.SMTP_URL) {
+    let url: URL;
+    try {
+      url = new URL(env.SMTP_URL);
+    } catch {
+      throw new ConfigError('SMTP_URL must look like smtp://user:password@host:587 (or smtps:// for TLS).');
+    }
+    if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') {
+      throw new ConfigError('SMTP_URL must start with smtp:// or smtps://.');
+    }
+    smtp = {
+      host: url.hostname,
+      port: Number(url.port || (url.protocol === 'smtps:' ? 465 : 587)),
+      secure: url.protocol === 'smtps:',
+      ...(url.username
+        ? { user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) }
+        : {}),
+    };
+  }
+  return {
+    webhookSecret: env.WEBHOOK_SECRET ?? 'campaign-orchestrator-dev-secret',
+    ...(smtp ? { smtp } : {}),
+  };
 }

@@ -4,7 +4,8 @@
  */
 import { migrate } from '../prisma/migrate';
 import { createPrisma } from '../prisma/client';
-import { connectWorker, databaseUrl, temporalSettings } from './config';
+import { Pool } from 'pg';
+import { connectWorker, databaseUrl, deliveryConfig, temporalSettings } from './config';
 import { installTemporalRuntime, logger } from './logger';
 import { runUntilSignal } from './shutdown';
 import { createCampaignWorker } from './worker';
@@ -13,13 +14,17 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env) {
   const settings = temporalSettings(env);
   const url = databaseUrl(env);
   await migrate(url);
+  const delivery = deliveryConfig(env);
   const prisma = createPrisma(url);
+  const pool = new Pool({ connectionString: url, max: 10 });
   const connection = await connectWorker(settings);
   const worker = await createCampaignWorker({
     connection,
     namespace: settings.namespace,
     taskQueue: settings.taskQueue,
     prisma,
+    pool,
+    delivery,
   });
   const running = worker.run();
   logger.info({ taskQueue: settings.taskQueue, address: settings.address }, 'worker polling');
@@ -30,6 +35,7 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env) {
       await running;
       await connection.close();
       await prisma.$disconnect();
+      await pool.end();
     },
   };
 }

@@ -1,5 +1,6 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createActivities } from '../activities';
+import type { Pool } from 'pg';
+import { createActivities, type DeliveryConfig } from '../activities';
 import type { PrismaClient } from '../prisma/client';
 
 export interface CampaignWorkerDeps {
@@ -7,6 +8,8 @@ export interface CampaignWorkerDeps {
   namespace: string;
   taskQueue: string;
   prisma: PrismaClient;
+  pool: Pool;
+  delivery: DeliveryConfig;
   /** A prebuilt workflow bundle (tests build one once); otherwise ../workflows is bundled. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
@@ -20,6 +23,6 @@ export function createCampaignWorker(deps: CampaignWorkerDeps): Promise<Worker> 
     ...(deps.workflowBundle
       ? { workflowBundle: deps.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),
-    activities: createActivities(deps.prisma),
+    activities: createActivities({ prisma: deps.prisma, pool: deps.pool, delivery: deps.delivery }),
   });
 }

@@ -11,6 +11,8 @@ import {
   apply,
   check,
   createCampaign,
+  finishRun,
+  isReplay,
   nextTransition,
   tick,
   type Transition,
@@ -31,8 +33,10 @@ import {
   CampaignStatus,
   CampaignType,
 } from './search-attributes';
+import { campaignRunWorkflow, runWorkflowId } from './run';
 import type {
   CampaignState,
+  StopReceipt,
   Command,
   CommandPayload,
   CommandResult,
@@ -59,6 +63,11 @@ const { projectCampaign } = wf.proxyLocalActivities<CampaignActivities>({
   summary: 'project change to PostgreSQL',
 });
 
+const { cancelRun, runCounts } = wf.proxyLocalActivities<CampaignActivities>({
+  startToCloseTimeout: '1 minute',
+  summary: 'stop the run in flight',
+});
+
 export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<void> {
   const options = input.options ?? {};
   const maxHistoryEvents = options.maxHistoryEvents ?? DEFAULT_MAX_HISTORY_EVENTS;
@@ -68,6 +77,8 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<vo
   // Projections run one after another, in the order changes were accepted.
   let projection: Promise<void> = Promise.resolve();
   const published = new Map<string, unknown>();
+  // The run in flight (a child workflow), if any.
+  let activeRun: { number: number; scope: wf.CancellationScope } | undefined;
 
   function accept(transition: Transition): Promise<void> {
     state = transition.state;
@@ -80,8 +91,50 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<vo
     return projection;
   }
 
+  function launchRun(run: NonNullable<Transition['run']>): void {
+    const scope = new wf.CancellationScope();
+    activeRun = { number: run.number, scope };
+    const child = scope.run(() =>
+      wf.executeChild(campaignRunWorkflow, {
+        workflowId: runWorkflowId(state.id, run.number),
+        args: [{ campaignId: state.id, number: run.number, version: run.version, channel: state.channel }],
+        staticSummary: `${state.name}: run ${run.number} (v${run.version.number})`,
+      }),
+    );
+    type Outcome = 'completed' | 'cancelled' | 'failed';
+    void child
+      .then(
+        (result): Outcome => (result.status === 'cancelled' ? 'cancelled' : 'completed'),
+        (error): Outcome => (wf.isCancellation(error) ? 'cancelled' : 'failed'),
+      )
+      .then(async (outcome) => {
+        activeRun = undefined;
+        const finished = finishRun(state, run.number, outcome, new Date());
+        if (finished) await accept(finished);
+      });
+  }
+
+  /** For a stop with a run in flight: cancel it (or let it drain) and count what was sent. */
+  async function stopRun(command: Command): Promise<Partial<StopReceipt>> {
+    if (command.type !== 'stop' || !activeRun || isReplay(state, command.requestId)) return {};
+    check(state, command, new Date());
+    const ref = { campaignId: state.id, number: activeRun.number };
+    if (command.mode === 'drain') {
+      const c = await runCounts(ref);
+      return { sent: c.sent + c.delivered };
+    }
+    const c = await cancelRun(ref); // once this returns, no further message leaves
+    activeRun.scope.cancel();
+    return { sent: c.sent + c.delivered, cancelled: c.cancelled };
+  }
+
   async function run(command: Command): Promise<CommandResult> {
+    const counted = await stopRun(command);
     const transition = refuseAsFailure(() => apply(state, command, new Date()));
+    if (transition?.receipt) {
+      transition.receipt = { ...transition.receipt, ...counted };
+      transition.state = { ...transition.state, stop: transition.receipt };
+    }
     if (!transition) {
       // Already applied under this request id: change nothing, answer with the current state.
       await wf.condition(() => projectedRevision >= state.revision);
@@ -139,26 +192,32 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<vo
   if (initial) await accept(initial);
   else publish(state, published);
 
-  while (!state.deleted) {
+  while (!state.deleted || activeRun) {
     const next = nextTransition(state);
     const key = next ? `${next.to}@${next.at}` : '';
     // Wake when the next automatic transition changes (not on every edit: no timer churn).
     const wake = () => {
       const now = nextTransition(state);
-      return (now ? `${now.to}@${now.at}` : '') !== key || state.deleted || continueAsNewDue();
+      return (
+        (now ? `${now.to}@${now.at}` : '') !== key || state.deleted || (continueAsNewDue() && !activeRun)
+      );
     };
     if (next) {
       const timedOut = !(await wf.condition(wake, Math.max(Date.parse(next.at) - Date.now(), 1), {
-        summary: `${next.to === 'live' ? 'go live' : 'complete'} at ${next.at}`,
+        summary: `${next.to === 'live' ? 'go live' : next.to === 'run' ? 'next run' : 'complete'} at ${next.at}`,
       }));
       if (timedOut) {
         const automatic = tick(state, new Date());
-        if (automatic) await accept(automatic);
+        if (automatic) {
+          if (automatic.run) launchRun(automatic.run);
+          await accept(automatic);
+        }
       }
     } else {
       await wf.condition(wake);
     }
-    if (continueAsNewDue() && !state.deleted) {
+    // Never with a run in flight: its child workflow belongs to this run.
+    if (continueAsNewDue() && !state.deleted && !activeRun) {
       // Never from a handler: wait for in-flight handlers and projections, then carry all state.
       await wf.condition(wf.allHandlersFinished);
       await projection;
@@ -225,6 +284,7 @@ function publish(state: CampaignState, published: Map<string, unknown>): void {
       `- **live version:** ${live ? `v${live.number}, activated ${live.activatedAt} by ${live.activatedBy}` : 'none'}`,
       `- **draft:** ${state.draft ? `revision ${state.draft.revision}${state.draft.basedOn ? `, based on v${state.draft.basedOn}` : ''}` : 'none'}`,
       `- **next transition:** ${next ? `${next.to} at ${next.at}` : 'none'}`,
+      `- **runs:** ${state.runs.count}${state.runs.active ? ` (run ${state.runs.active.number} on v${state.runs.active.version} in flight)` : ''}`,
       ...(state.stop
         ? [`- **stopped:** ${state.stop.stoppedAt} by ${state.stop.stoppedBy} (${state.stop.mode})`]
         : []),

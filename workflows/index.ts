@@ -1,2 +1,3 @@
 // Entry point of the workflow bundle (worker/ points `workflowsPath` here).
 export { campaignWorkflow } from './campaign';
+export { campaignRunWorkflow } from './run';

@@ -4,6 +4,7 @@
  * `tick`, so the whole lifecycle is unit-tested in microseconds without a server.
  */
 import { reviewVersion, type FieldError } from './review';
+import { nextRunAt } from './schedule';
 import type {
   CampaignEvent,
   CampaignState,
@@ -13,6 +14,7 @@ import type {
   CreateCampaign,
   DuplicateSource,
   StopReceipt,
+  VersionSpec,
 } from './types';
 
 export type { FieldError } from './review';
@@ -50,6 +52,8 @@ export interface Transition {
   event: CampaignEvent;
   /** A version created by this transition (activation), to be stored immutably. */
   version?: CampaignVersion;
+  /** A run to start now (the workflow starts its child workflow). */
+  run?: { number: number; version: CampaignVersion };
   receipt?: StopReceipt;
   duplicate?: DuplicateSource;
 }
@@ -71,8 +75,12 @@ export function createCampaign(command: CreateCampaign, now: Date): Transition {
     status: 'draft',
     live: null,
     draft: {
-      content: command.content ?? {},
-      schedule: command.schedule ?? {},
+      ...specOf({
+        content: command.content ?? {},
+        schedule: command.schedule ?? {},
+        audience: command.audience,
+        throttle: command.throttle,
+      }),
       revision: 1,
       basedOn: null,
       updatedAt: at,
@@ -82,6 +90,7 @@ export function createCampaign(command: CreateCampaign, now: Date): Transition {
     origin: command.origin ?? null,
     finishedAs: null,
     stop: null,
+    runs: { count: 0, active: null, lastRunAt: null },
     deleted: false,
     createdBy: command.actor,
     createdAt: at,
@@ -131,8 +140,12 @@ function decide(state: CampaignState, command: Command, now: Date): Transition {
         description: command.description ?? state.description,
         tags: command.tags ?? state.tags,
         draft: {
-          content: command.content ?? draft.content,
-          schedule: command.schedule ?? draft.schedule,
+          ...specOf({
+            content: command.content ?? draft.content,
+            schedule: command.schedule ?? draft.schedule,
+            audience: command.audience === null ? undefined : (command.audience ?? draft.audience),
+            throttle: command.throttle === null ? undefined : (command.throttle ?? draft.throttle),
+          }),
           revision: draft.revision + 1,
           basedOn: draft.basedOn,
           updatedAt: now.toISOString(),
@@ -145,8 +158,7 @@ function decide(state: CampaignState, command: Command, now: Date): Transition {
       const live = requireLive(state);
       return commit(state, command, now, 'modify', {
         draft: {
-          content: live.content,
-          schedule: live.schedule,
+          ...specOf(live),
           revision: 1,
           basedOn: live.number,
           updatedAt: now.toISOString(),
@@ -162,8 +174,7 @@ function decide(state: CampaignState, command: Command, now: Date): Transition {
       }
       return commit(state, command, now, 'rollback', {
         draft: {
-          content: command.spec.content,
-          schedule: command.spec.schedule,
+          ...specOf(command.spec),
           revision: 1,
           basedOn: command.version,
           updatedAt: now.toISOString(),
@@ -183,8 +194,7 @@ function decide(state: CampaignState, command: Command, now: Date): Transition {
       if (errors.length) throw new LifecycleError('REVIEW_FAILED', 'review failed', errors);
       const version: CampaignVersion = {
         number: state.versionCount + 1,
-        content: draft.content,
-        schedule: draft.schedule,
+        ...specOf(draft),
         activatedAt: now.toISOString(),
         activatedBy: command.actor,
         basedOn: draft.basedOn,
@@ -233,7 +243,7 @@ function decide(state: CampaignState, command: Command, now: Date): Transition {
         tags: state.tags,
         type: state.type,
         channel: state.channel,
-        spec: { content: spec.content, schedule: spec.schedule },
+        spec: specOf(spec),
         origin: { campaignId: state.id, version: state.draft ? null : (state.live?.number ?? null) },
       };
       return { ...commit(state, command, now, 'duplicate', {}), duplicate };
@@ -276,6 +286,21 @@ function guardWritable(state: CampaignState, command: Command): void {
   if (READ_ONLY.includes(state.status) && command.type !== 'duplicate') {
     throw new LifecycleError('CAMPAIGN_READ_ONLY', `campaign is ${state.status} and read-only`);
   }
+}
+
+/** The versioned part of a draft or version, without absent optional fields. */
+export function specOf(spec: {
+  content: VersionSpec['content'];
+  schedule: VersionSpec['schedule'];
+  audience?: VersionSpec['audience'];
+  throttle?: VersionSpec['throttle'];
+}): VersionSpec {
+  return {
+    content: spec.content,
+    schedule: spec.schedule,
+    ...(spec.audience ? { audience: spec.audience } : {}),
+    ...(spec.throttle ? { throttle: spec.throttle } : {}),
+  };
 }
 
 function requireDraft(state: CampaignState) {
@@ -323,23 +348,86 @@ function remember(ids: string[], id: string): string[] {
   return next;
 }
 
-/** The next automatic transition, if any: `scheduled` → `live`, `live` → `completed`. */
-export function nextTransition(state: CampaignState): { at: string; to: 'live' | 'completed' } | undefined {
-  const schedule = state.live?.schedule;
-  if (state.deleted || !schedule) return undefined;
-  if (state.status === 'scheduled' && schedule.startAt) return { at: schedule.startAt, to: 'live' };
-  if (state.status === 'live' && schedule.endAt) return { at: schedule.endAt, to: 'completed' };
+export interface NextTransition {
+  at: string;
+  to: 'live' | 'completed' | 'run';
+}
+
+/**
+ * The next automatic transition, if any: `scheduled` → `live` at the start date; a run at each
+ * occurrence of the live version's recurrence (campaigns with an audience, one run at a time);
+ * `live` → `completed` at the end date (after a run in flight finishes).
+ */
+export function nextTransition(state: CampaignState): NextTransition | undefined {
+  const live = state.live;
+  if (state.deleted || !live) return undefined;
+  const { startAt, endAt } = live.schedule;
+  if (state.status === 'scheduled' && startAt) return { at: startAt, to: 'live' };
+  if (state.status !== 'live' || state.runs.active) return undefined;
+  const run = nextRun(state, live);
+  if (run && (!endAt || Date.parse(run) < Date.parse(endAt))) return { at: run, to: 'run' };
+  if (endAt) return { at: endAt, to: 'completed' };
   return undefined;
+}
+
+/** When the live version's next run is due, if it has one. */
+function nextRun(state: CampaignState, live: CampaignVersion): string | undefined {
+  if (!live.audience || state.type !== 'scheduled') return undefined;
+  const recurrence = live.schedule.recurrence ?? { kind: 'once' as const };
+  if (recurrence.kind === 'once' && state.runs.count > 0) return undefined;
+  const after = state.runs.lastRunAt
+    ? new Date(state.runs.lastRunAt)
+    : new Date(Date.parse(live.activatedAt) - 1);
+  return nextRunAt(recurrence, after, live.schedule)?.toISOString();
 }
 
 /** Applies the automatic transition due at `now`, if any. */
 export function tick(state: CampaignState, now: Date): Transition | undefined {
   const next = nextTransition(state);
   if (!next || Date.parse(next.at) > now.getTime()) return undefined;
+  const live = state.live!;
+  if (next.to === 'run') {
+    const number = state.runs.count + 1;
+    const runs = {
+      count: number,
+      active: { number, version: live.number, startedAt: now.toISOString() },
+      lastRunAt: next.at,
+    };
+    return {
+      ...commit(state, { requestId: `run-${number}`, actor: 'system' }, now, 'run-start', { runs }),
+      run: { number, version: live },
+    };
+  }
   const action = next.to === 'live' ? 'start' : 'complete';
   // A deterministic request id: the same automatic step is recorded once.
-  const requestId = `${action}-v${state.live!.number}`;
+  const requestId = `${action}-v${live.number}`;
   const changes: Partial<CampaignState> =
     next.to === 'completed' ? { status: 'completed', draft: null } : { status: 'live' };
   return commit(state, { requestId, actor: 'system' }, now, action, changes);
+}
+
+/**
+ * Records the end of run `number`. A one-shot campaign is then `completed`. Applies whatever the
+ * status (a run may end after a stop); undefined when that run is not the one in flight.
+ */
+export function finishRun(
+  state: CampaignState,
+  number: number,
+  outcome: 'completed' | 'cancelled' | 'failed',
+  now: Date,
+): Transition | undefined {
+  if (state.runs.active?.number !== number) return undefined;
+  const oneShot = (state.live?.schedule.recurrence ?? { kind: 'once' }).kind === 'once';
+  const changes: Partial<CampaignState> = {
+    runs: { ...state.runs, active: null },
+    ...(state.status === 'live' && oneShot ? { status: 'completed' as const, draft: null } : {}),
+  };
+  const t = commit(
+    state,
+    { requestId: `run-${number}-${outcome}`, actor: 'system' },
+    now,
+    `run-${outcome}`,
+    changes,
+  );
+  return { ...t, event: { ...t.event, version: state.runs.active.version } };
 }

@@ -3,6 +3,7 @@
  * with sample data, coherent dates. Pure and deterministic (runs inside update validators).
  */
 import Handlebars from 'handlebars/dist/cjs/handlebars';
+import { reviewRecurrence } from './schedule';
 import type { Channel, VersionSpec } from './types';
 
 export interface FieldError {
@@ -10,8 +11,13 @@ export interface FieldError {
   message: string;
 }
 
-/** The profile templates are rendered against at review; a template may use only these fields. */
+/**
+ * The profile templates are rendered against at review. Templates may use these fields at the top
+ * level (`{{firstName}}`) or under `profile` (`{{profile.firstName}}`), plus any custom attribute
+ * under `profile.attributes` (`{{profile.attributes.tier}}`); anything else fails review.
+ */
 export const SAMPLE_PROFILE = {
+  id: 'sample-1',
   firstName: 'Ada',
   lastName: 'Lovelace',
   email: 'ada@example.com',
@@ -19,6 +25,17 @@ export const SAMPLE_PROFILE = {
   locale: 'fr-FR',
   city: 'Paris',
 } as const;
+
+/** Any custom attribute exists at review time, rendering as `<name>`. */
+const SAMPLE_ATTRIBUTES = new Proxy({} as Record<string, string>, {
+  get: (_target, key) => (typeof key === 'string' ? `<${key}>` : undefined),
+  has: () => true,
+});
+
+export const SAMPLE_DATA = {
+  ...SAMPLE_PROFILE,
+  profile: { ...SAMPLE_PROFILE, attributes: SAMPLE_ATTRIBUTES },
+};
 
 const REQUIRED: Record<Channel, Array<keyof VersionSpec['content']>> = {
   email: ['sender', 'subject', 'body'],
@@ -31,9 +48,26 @@ const TEMPLATED = ['subject', 'title', 'body'] as const;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const SMS_MAX = 1600;
 
-/** Renders `template` against `data` in strict mode (unknown fields are errors). */
-export function renderTemplate(template: string, data: object): string {
-  return Handlebars.compile(template, { strict: true, noEscape: false })(data);
+/** Our Handlebars environment, with `{{default value "fallback"}}` for missing profile fields. */
+const templates = Handlebars.create();
+templates.registerHelper('default', (value: unknown, fallback: unknown) =>
+  value === undefined || value === null || value === '' ? fallback : value,
+);
+const compiled = new Map<string, HandlebarsTemplateDelegate>();
+
+/**
+ * Renders `template` against `data`. Strict (review): an unknown field is an error. Lenient
+ * (delivery): an unknown field renders empty. Compiled templates are cached.
+ */
+export function renderTemplate(template: string, data: object, strict = true): string {
+  const key = `${strict ? 's' : 'l'}:${template}`;
+  let render = compiled.get(key);
+  if (!render) {
+    render = templates.compile(template, { strict, noEscape: true });
+    if (compiled.size > 500) compiled.clear();
+    compiled.set(key, render);
+  }
+  return render(data);
 }
 
 export function reviewVersion(channel: Channel, spec: VersionSpec, now: Date): FieldError[] {
@@ -54,7 +88,7 @@ export function reviewVersion(channel: Channel, spec: VersionSpec, now: Date): F
     const template = content[field];
     if (!template) continue;
     try {
-      const rendered = renderTemplate(template, SAMPLE_PROFILE);
+      const rendered = renderTemplate(template, SAMPLE_DATA);
       if (channel === 'sms' && field === 'body' && rendered.length > SMS_MAX) {
         errors.push({ field: 'content.body', message: `renders to more than ${SMS_MAX} characters` });
       }
@@ -65,6 +99,10 @@ export function reviewVersion(channel: Channel, spec: VersionSpec, now: Date): F
       });
     }
   }
+  if (spec.throttle !== undefined && !(Number.isInteger(spec.throttle) && spec.throttle > 0)) {
+    errors.push({ field: 'throttle', message: 'must be a positive whole number of messages per second' });
+  }
+  if (schedule.recurrence) errors.push(...reviewRecurrence(schedule.recurrence, 'schedule.recurrence'));
   const start = schedule.startAt ? Date.parse(schedule.startAt) : undefined;
   const end = schedule.endAt ? Date.parse(schedule.endAt) : undefined;
   if (start !== undefined && Number.isNaN(start)) {

@@ -1,6 +1,9 @@
 /**
- * Domain types shared by the API, the workflow and the activities. Bundle-safe: no imports.
+ * Domain types shared by the API, the workflow and the activities. Bundle-safe.
  */
+import type { Recurrence } from './schedule';
+
+export type { Recurrence } from './schedule';
 
 export const CAMPAIGN_STATUSES = [
   'draft',
@@ -22,10 +25,14 @@ export type Channel = (typeof CHANNELS)[number];
 export const STOP_MODES = ['cancel', 'drain'] as const;
 export type StopMode = (typeof STOP_MODES)[number];
 
-/** When a campaign runs. ISO-8601 instants; both optional (start at activation, no end). */
+/**
+ * When a campaign runs. ISO-8601 instants; both optional (start at activation, no end). A campaign
+ * with an audience sends one run per occurrence of its recurrence (default: once).
+ */
 export interface Schedule {
   startAt?: string;
   endAt?: string;
+  recurrence?: Recurrence;
 }
 
 /**
@@ -41,10 +48,19 @@ export interface CampaignContent {
   url?: string;
 }
 
+/** Who a campaign sends to: a named audience (static list or attribute filter). */
+export interface AudienceRef {
+  audienceId: string;
+}
+
 /** The part of a campaign that is versioned: a draft holds one, every version freezes one. */
 export interface VersionSpec {
   content: CampaignContent;
   schedule: Schedule;
+  /** Without an audience a campaign sends nothing (no runs). */
+  audience?: AudienceRef;
+  /** At most this many messages per second (default: as fast as the channel goes). */
+  throttle?: number;
 }
 
 /** An immutable, numbered activation. */
@@ -74,6 +90,20 @@ export interface StopReceipt {
   cancelled: number;
 }
 
+/** The run in flight, if any. */
+export interface ActiveRun {
+  number: number;
+  version: number;
+  startedAt: string;
+}
+
+/** Runs so far: how many, the one in flight, when the last one was due. */
+export interface RunsState {
+  count: number;
+  active: ActiveRun | null;
+  lastRunAt: string | null;
+}
+
 /** The whole lifecycle state of one campaign, carried across continue-as-new. */
 export interface CampaignState {
   id: string;
@@ -92,6 +122,7 @@ export interface CampaignState {
   /** For `archived`: whether it had `completed` or been `stopped`. */
   finishedAs: 'completed' | 'stopped' | null;
   stop: StopReceipt | null;
+  runs: RunsState;
   deleted: boolean;
   createdBy: string;
   createdAt: string;
@@ -117,6 +148,8 @@ export interface CreateCampaign extends CommandMeta {
   channel: Channel;
   content?: CampaignContent;
   schedule?: Schedule;
+  audience?: AudienceRef;
+  throttle?: number;
   origin?: { campaignId: string; version: number | null };
 }
 
@@ -129,6 +162,10 @@ export interface EditDraft extends CommandMeta {
   tags?: string[];
   content?: CampaignContent;
   schedule?: Schedule;
+  /** null removes it. */
+  audience?: AudienceRef | null;
+  /** null removes it. */
+  throttle?: number | null;
 }
 export interface ModifyCampaign extends CommandMeta {
   type: 'modify';

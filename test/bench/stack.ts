@@ -3,6 +3,7 @@
  * Temporal dev server, and the real campaign worker. Benchmarks print figures; they are not tests.
  */
 import { Client } from '@temporalio/client';
+import { Pool } from 'pg';
 import { migrate } from '../../prisma/migrate';
 import { createPrisma } from '../../prisma/client';
 import { startEmbeddedPostgres } from '../../toolchain/postgres';
@@ -15,11 +16,14 @@ export async function startBenchStack(taskQueue = 'bench') {
   const [postgres, temporal] = await Promise.all([startEmbeddedPostgres({}), startDevServer()]);
   await migrate(postgres.url);
   const prisma = createPrisma(postgres.url);
+  const pool = new Pool({ connectionString: postgres.url, max: 10 });
   const worker = await createCampaignWorker({
     connection: temporal.nativeConnection,
     namespace: 'default',
     taskQueue,
     prisma,
+    pool,
+    delivery: { webhookSecret: 'bench' },
   });
   const running = worker.run();
   const client: Client = temporal.client;
@@ -28,10 +32,12 @@ export async function startBenchStack(taskQueue = 'bench') {
     prisma,
     taskQueue,
     databaseUrl: postgres.url,
+    pool,
     async stop() {
       worker.shutdown();
       await running;
       await prisma.$disconnect();
+      await pool.end();
       await temporal.teardown();
       await postgres.stop();
     },

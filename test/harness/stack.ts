@@ -2,6 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
+import { Pool } from 'pg';
+import type { DeliveryConfig } from '../../activities';
 import { createPrisma, type PrismaClient } from '../../prisma/client';
 import { createCampaignWorker } from '../../worker/worker';
 
@@ -34,12 +36,16 @@ export async function runTestWorker(options: {
   taskQueue: string;
   prisma: PrismaClient;
   namespace?: string;
+  delivery?: Partial<DeliveryConfig>;
 }): Promise<RunningWorker> {
+  const pool = new Pool({ connectionString: testDatabaseUrl(), max: 5 });
   const worker = await createCampaignWorker({
     connection: options.connection,
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue,
     prisma: options.prisma,
+    pool,
+    delivery: { webhookSecret: 'test-secret', ...options.delivery },
     workflowBundle: { codePath: required('TEST_WORKFLOW_BUNDLE') },
   });
   const running = worker.run();
@@ -48,6 +54,7 @@ export async function runTestWorker(options: {
     async stop() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
+      await pool.end();
     },
   };
 }
