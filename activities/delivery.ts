@@ -201,10 +201,10 @@ export function createDeliveryActivities(pool: Pool, config: DeliveryConfig) {
         if (audience) {
           const address = ADDRESS[channel];
           const source = audience.filter
-            ? { from: 'profiles p', where: 'p.attributes @> $5::jsonb', arg: JSON.stringify(audience.filter) }
+            ? { from: 'profiles p', where: 'p.attributes @> $4::jsonb', arg: JSON.stringify(audience.filter) }
             : {
                 from: 'audience_members m JOIN profiles p ON p.id = m.profile_id',
-                where: 'm.audience_id = $5',
+                where: 'm.audience_id = $4',
                 arg: audienceId,
               };
           await client.query(
@@ -214,11 +214,11 @@ export function createDeliveryActivities(pool: Pool, config: DeliveryConfig) {
                          ${address ? `WHEN p.${address.column} IS NULL THEN 'excluded'` : ''}
                          ELSE 'pending' END,
                     CASE WHEN NOT p.subscribed THEN 'unsubscribed'
-                         ${address ? `WHEN p.${address.column} IS NULL THEN $4` : ''}
+                         ${address ? `WHEN p.${address.column} IS NULL THEN $5` : ''}
                          END
              FROM ${source.from} WHERE ${source.where}
              ON CONFLICT DO NOTHING`,
-            [campaignId, number, version.number, address?.reason ?? null, source.arg],
+            [campaignId, number, version.number, source.arg, ...(address ? [address.reason] : [])],
           );
         }
         const c = await counts(client, input);

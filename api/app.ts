@@ -11,6 +11,7 @@ import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
 import type { PrismaClient } from '../prisma/client';
 import type { Logger } from '../worker/logger';
+import { audienceRoutes } from './audiences';
 import { authenticate } from './auth';
 import { campaignRoutes } from './campaigns';
 import { idempotency } from './idempotency';
@@ -56,7 +57,8 @@ export function createApp(deps: ApiDeps): express.Express {
   );
   const metrics = createMetrics();
   app.use(metrics.middleware);
-  app.use(express.json({ limit: '256kb' }));
+  // Profile upserts carry up to 10,000 profiles.
+  app.use(express.json({ limit: '16mb' }));
 
   // Public: health, metrics, the API description.
   app.get('/healthz', (_req, res) => {
@@ -95,6 +97,7 @@ export function createApp(deps: ApiDeps): express.Express {
     taskQueue: deps.taskQueue,
     commandTimeoutMs: deps.commandTimeoutMs ?? 10_000,
   });
+  audienceRoutes(routes, prisma);
   keyRoutes(routes, prisma);
 
   const document = new OpenApiGeneratorV31(registry.definitions).generateDocument({

@@ -395,6 +395,13 @@ export function campaignRoutes(routes: Routes, deps: CampaignDeps): void {
     },
     async handler({ params, req, res }) {
       const expectedRevision = ifMatch(req);
+      const draft = (await readRow(params.id)).draft as Draft | null;
+      const audienceId = draft?.audience?.audienceId;
+      if (audienceId && !(await prisma.audience.findUnique({ where: { id: audienceId }, select: { id: true } }))) {
+        throw new HttpProblem(422, 'REVIEW_FAILED', 'review failed', [
+          { field: 'audience.audienceId', message: `no audience with id ${audienceId}` },
+        ]);
+      }
       const result = await command(params.id, activateUpdate, {
         ...meta(req),
         ...(expectedRevision !== undefined ? { expectedRevision } : {}),

@@ -11,7 +11,7 @@ import { problemSchema } from './schemas';
 type Schema = z.ZodType;
 
 export interface RouteSpec<P extends Schema, Q extends Schema, B extends Schema> {
-  method: 'get' | 'post' | 'patch' | 'delete';
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   /** Express-style path, e.g. /v1/campaigns/:id */
   path: string;
   summary: string;

@@ -3,6 +3,7 @@
  * (api/openapi.ts), so the two cannot disagree. Unknown fields are rejected (strict objects).
  */
 import { z } from 'zod';
+import { WEEKDAYS } from '../workflows/schedule';
 import { CAMPAIGN_STATUSES, CAMPAIGN_TYPES, CHANNELS, STOP_MODES } from '../workflows/types';
 
 export const ROLES = ['viewer', 'editor', 'publisher', 'admin'] as const;
@@ -11,12 +12,41 @@ export type Role = (typeof ROLES)[number];
 const instant = z.iso.datetime({ offset: true });
 const template = z.string().max(100_000);
 
+const localTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:mm (24-hour)');
+const timezone = z.string().min(1).max(64).meta({ description: 'IANA time zone, e.g. Europe/Paris' });
+
+export const recurrenceSchema = z
+  .discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('once') }),
+    z.strictObject({ kind: z.literal('daily'), at: localTime, timezone }),
+    z.strictObject({
+      kind: z.literal('weekly'),
+      at: localTime,
+      timezone,
+      weekdays: z.array(z.enum(WEEKDAYS)).min(1).max(7),
+    }),
+    z.strictObject({
+      kind: z.literal('monthly'),
+      at: localTime,
+      timezone,
+      dayOfMonth: z.number().int().min(1).max(31),
+    }),
+  ])
+  .meta({
+    id: 'Recurrence',
+    description: 'When runs happen (default once). Local times follow daylight-saving changes.',
+  });
+
 export const scheduleSchema = z
   .strictObject({
     startAt: instant.optional().meta({ description: 'When the campaign goes live (default: at activation)' }),
     endAt: instant.optional().meta({ description: 'When the campaign completes (default: never)' }),
+    recurrence: recurrenceSchema.optional(),
   })
   .meta({ id: 'Schedule' });
+
+export const audienceRefSchema = z.strictObject({ audienceId: z.uuid() }).meta({ id: 'AudienceRef' });
+const throttle = z.number().int().min(1).max(100_000).meta({ description: 'at most this many messages per second' });
 
 export const contentSchema = z
   .strictObject({
@@ -39,6 +69,8 @@ export const createCampaignSchema = z
     channel: z.enum(CHANNELS),
     content: contentSchema.default({}),
     schedule: scheduleSchema.default({}),
+    audience: audienceRefSchema.optional().meta({ description: 'who to send to; without it nothing is sent' }),
+    throttle: throttle.optional(),
   })
   .meta({ id: 'CreateCampaign' });
 
@@ -49,6 +81,8 @@ export const editDraftSchema = z
     tags: tags.optional(),
     content: contentSchema.optional(),
     schedule: scheduleSchema.optional(),
+    audience: audienceRefSchema.nullable().optional().meta({ description: 'null removes it' }),
+    throttle: throttle.nullable().optional().meta({ description: 'null removes it' }),
   })
   .refine((body) => Object.keys(body).length > 0, { message: 'give at least one field to change' })
   .meta({ id: 'EditDraft' });
@@ -130,6 +164,8 @@ export const draftSchema = z
   .object({
     content: contentSchema,
     schedule: scheduleSchema,
+    audience: audienceRefSchema.optional(),
+    throttle: z.number().int().optional(),
     revision: z.number().int(),
     basedOn: z.number().int().nullable(),
     updatedAt: z.string(),
@@ -142,6 +178,8 @@ export const versionSchema = z
     number: z.number().int(),
     content: contentSchema,
     schedule: scheduleSchema,
+    audience: audienceRefSchema.optional(),
+    throttle: z.number().int().optional(),
     activatedAt: z.string(),
     activatedBy: z.string(),
     basedOn: z.number().int().nullable(),
@@ -213,3 +251,94 @@ export const problemSchema = z
   .meta({ id: 'Problem' });
 
 export type CreateCampaignBody = z.infer<typeof createCampaignSchema>;
+
+// Profiles, audiences, runs and messages
+
+const attributes = z.record(z.string(), z.unknown()).meta({ description: 'any JSON attributes (firstName, tier, …)' });
+
+export const profileSchema = z
+  .strictObject({
+    id: z.string().min(1).max(200),
+    email: z.email().nullable().optional(),
+    phone: z.string().max(32).nullable().optional(),
+    pushToken: z.string().max(4096).nullable().optional(),
+    attributes: attributes.default({}),
+    subscribed: z.boolean().default(true),
+  })
+  .meta({ id: 'Profile' });
+export const upsertProfilesSchema = z
+  .strictObject({ profiles: z.array(profileSchema).min(1).max(10_000) })
+  .meta({ id: 'UpsertProfiles' });
+export const upsertProfilesResultSchema = z.object({ upserted: z.number().int() }).meta({ id: 'UpsertProfilesResult' });
+export const profileParams = z.strictObject({ id: z.string().min(1).max(200) });
+export const profileOutSchema = z
+  .object({
+    id: z.string(),
+    email: z.string().nullable(),
+    phone: z.string().nullable(),
+    pushToken: z.string().nullable(),
+    attributes,
+    subscribed: z.boolean(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'ProfileOut' });
+
+export const createAudienceSchema = z
+  .strictObject({
+    name: z.string().trim().min(1).max(200),
+    filter: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .meta({ description: 'profiles whose attributes contain all these values; omit for a static list' }),
+  })
+  .meta({ id: 'CreateAudience' });
+export const audienceMembersSchema = z
+  .strictObject({
+    add: z.array(z.string().min(1).max(200)).max(10_000).default([]),
+    remove: z.array(z.string().min(1).max(200)).max(10_000).default([]),
+  })
+  .meta({ id: 'AudienceMembers' });
+export const audienceSchema = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    filter: z.record(z.string(), z.unknown()).nullable(),
+    members: z.number().int().meta({ description: 'static lists: member count; filters: matching profiles' }),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'Audience' });
+
+export const runSchema = z
+  .object({
+    number: z.number().int(),
+    version: z.number().int(),
+    status: z.enum(['running', 'completed', 'cancelled', 'failed']),
+    startedAt: z.string(),
+    finishedAt: z.string().nullable(),
+    recipients: z.number().int(),
+    counts: z.record(z.string(), z.number().int()),
+  })
+  .meta({ id: 'Run' });
+export const runListSchema = z.object({ items: z.array(runSchema) }).meta({ id: 'RunList' });
+
+export const messagesQuerySchema = z.strictObject({
+  run: z.coerce.number().int().min(1).optional(),
+  status: z.enum(['pending', 'sent', 'delivered', 'failed', 'excluded', 'cancelled']).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z.string().max(300).optional(),
+});
+export const messageSchema = z
+  .object({
+    run: z.number().int(),
+    profileId: z.string(),
+    version: z.number().int(),
+    status: z.string(),
+    reason: z.string().nullable(),
+    rendered: z.record(z.string(), z.string()).nullable(),
+    createdAt: z.string(),
+    sentAt: z.string().nullable(),
+  })
+  .meta({ id: 'Message' });
+export const messageListSchema = z
+  .object({ items: z.array(messageSchema), nextCursor: z.string().nullable() })
+  .meta({ id: 'MessageList' });

@@ -80,7 +80,7 @@ describe('HTTP API on the real stack', () => {
 
   const call = async (
     role: Role | null,
-    method: 'get' | 'post' | 'patch' | 'delete',
+    method: 'get' | 'post' | 'put' | 'patch' | 'delete',
     path: string,
     body?: object,
     headers: Record<string, string> = {},
@@ -341,6 +341,93 @@ describe('HTTP API on the real stack', () => {
       where: { campaignId: first.body.id, action: 'activate' },
     });
     expect(events).toHaveLength(1);
+  });
+
+  it('manages profiles and audiences, and shows runs and outbox messages with their version', async () => {
+    const p = randomUUID().slice(0, 8);
+    const upsert = await call('editor', 'put', '/v1/profiles', {
+      profiles: [
+        { id: `${p}-1`, email: `${p}-1@example.com`, attributes: { firstName: 'Ada', tier: 'gold' } },
+        { id: `${p}-2`, email: `${p}-2@example.com`, subscribed: false },
+        { id: `${p}-3`, phone: '+33612345678', attributes: { tier: `gold-${p}` } },
+      ],
+    });
+    expect(upsert.body).toEqual({ upserted: 3 });
+    expect((await call('viewer', 'get', `/v1/profiles/${p}-1`)).body).toMatchObject({
+      email: `${p}-1@example.com`,
+      subscribed: true,
+      attributes: { firstName: 'Ada' },
+    });
+    expect((await call('viewer', 'get', `/v1/profiles/${p}-nobody`)).status).toBe(404);
+    const dup = await call('editor', 'put', '/v1/profiles', { profiles: [{ id: 'x' }, { id: 'x' }] });
+    expect(dup.status).toBe(400);
+
+    const list = await call('editor', 'post', '/v1/audiences', { name: `list-${p}` });
+    expect(list.status).toBe(201);
+    const members = await call('editor', 'post', `/v1/audiences/${list.body.id}/members`, {
+      add: [`${p}-1`, `${p}-2`],
+    });
+    expect(members.body.members).toBe(2);
+    const unknown = await call('editor', 'post', `/v1/audiences/${list.body.id}/members`, {
+      add: [`${p}-404`],
+    });
+    expect([unknown.status, unknown.body.code]).toEqual([422, 'UNKNOWN_PROFILES']);
+    const filter = await call('editor', 'post', '/v1/audiences', {
+      name: `gold-${p}`,
+      filter: { tier: `gold-${p}` },
+    });
+    expect(filter.body.members).toBe(1);
+    expect((await call('viewer', 'get', `/v1/audiences/${filter.body.id}`)).body.members).toBe(1);
+    expect(
+      (await call('editor', 'post', `/v1/audiences/${filter.body.id}/members`, { add: [] })).status,
+    ).toBe(409);
+    expect((await call('editor', 'post', '/v1/audiences', { name: `list-${p}` })).status).toBe(409);
+
+    const missingAudience = await create({ audience: { audienceId: randomUUID() } });
+    const refused = await activate(missingAudience.id);
+    expect([refused.status, refused.body.errors[0].field]).toEqual([422, 'audience.audienceId']);
+
+    const c = await create({
+      audience: { audienceId: list.body.id },
+      content: { ...EMAIL, subject: 'Hi {{default profile.firstName "friend"}}' },
+    });
+    await activate(c.id);
+    for (let i = 0; i < 100; i++) {
+      if ((await call('viewer', 'get', `/v1/campaigns/${c.id}`)).body.status === 'completed') break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect((await call('viewer', 'get', `/v1/campaigns/${c.id}`)).body.status).toBe('completed'); // one-shot
+    const runs = await call('viewer', 'get', `/v1/campaigns/${c.id}/runs`);
+    expect(runs.body.items).toEqual([
+      expect.objectContaining({
+        number: 1,
+        version: 1,
+        status: 'completed',
+        recipients: 2,
+        counts: { sent: 1, excluded: 1 },
+      }),
+    ]);
+    const messages = await call('viewer', 'get', `/v1/campaigns/${c.id}/messages?limit=1`);
+    expect(messages.body.items).toEqual([
+      expect.objectContaining({
+        profileId: `${p}-1`,
+        status: 'sent',
+        version: 1,
+        rendered: { subject: 'Hi Ada', body: EMAIL.body.replace('{{firstName}}', 'Ada') },
+      }),
+    ]);
+    const next = await call(
+      'viewer',
+      'get',
+      `/v1/campaigns/${c.id}/messages?limit=1&cursor=${messages.body.nextCursor}`,
+    );
+    expect(next.body).toEqual({
+      items: [expect.objectContaining({ profileId: `${p}-2`, status: 'excluded', reason: 'unsubscribed' })],
+      nextCursor: null,
+    });
+    expect(
+      (await call('viewer', 'get', `/v1/campaigns/${c.id}/messages?status=sent`)).body.items,
+    ).toHaveLength(1);
   });
 
   it('requires an API key and the right role', async () => {

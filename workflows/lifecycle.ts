@@ -375,10 +375,15 @@ function nextRun(state: CampaignState, live: CampaignVersion): string | undefine
   if (!live.audience || state.type !== 'scheduled') return undefined;
   const recurrence = live.schedule.recurrence ?? { kind: 'once' as const };
   if (recurrence.kind === 'once' && state.runs.count > 0) return undefined;
-  const after = state.runs.lastRunAt
-    ? new Date(state.runs.lastRunAt)
-    : new Date(Date.parse(live.activatedAt) - 1);
-  return nextRunAt(recurrence, after, live.schedule)?.toISOString();
+  const activatedAt = Date.parse(live.activatedAt);
+  const after = state.runs.lastRunAt ? new Date(state.runs.lastRunAt) : new Date(activatedAt - 1);
+  // A start date already past at activation means "now".
+  const { startAt, endAt } = live.schedule;
+  const window = {
+    ...(startAt && Date.parse(startAt) > activatedAt ? { startAt } : {}),
+    ...(endAt ? { endAt } : {}),
+  };
+  return nextRunAt(recurrence, after, window)?.toISOString();
 }
 
 /** Applies the automatic transition due at `now`, if any. */

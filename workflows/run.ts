@@ -17,7 +17,8 @@ const { prepareRun, finishRun } = wf.proxyActivities<CampaignActivities>({
 
 const { deliverRun } = wf.proxyActivities<CampaignActivities>({
   startToCloseTimeout: '24 hours',
-  heartbeatTimeout: '30 seconds',
+  // A worker that dies mid-run is noticed within this, and the run resumes on another worker.
+  heartbeatTimeout: '10 seconds',
   cancellationType: wf.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   summary: 'deliver messages in batches',
 });

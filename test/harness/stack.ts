@@ -68,12 +68,12 @@ export interface DevStack {
 }
 
 /** Connects to the harness's dev server and runs a real worker on a task queue of its own. */
-export async function startDevStack(prefix: string): Promise<DevStack> {
+export async function startDevStack(prefix: string, delivery?: Partial<DeliveryConfig>): Promise<DevStack> {
   const taskQueue = uniqueTaskQueue(prefix);
   const connection = await Connection.connect({ address: testTemporalAddress() });
   const nativeConnection = await NativeConnection.connect({ address: testTemporalAddress() });
   const prisma = testPrisma();
-  const worker = await runTestWorker({ connection: nativeConnection, taskQueue, prisma });
+  const worker = await runTestWorker({ connection: nativeConnection, taskQueue, prisma, delivery });
   return {
     connection,
     client: new Client({ connection }),
