@@ -77,7 +77,13 @@ export function audienceRoutes(routes: Routes, prisma: PrismaClient): void {
           )[0].n,
         )
       : await prisma.audienceMember.count({ where: { audienceId: id } });
-    return { id: row.id, name: row.name, filter: row.filter as object | null, members, createdAt: row.createdAt.toISOString() };
+    return {
+      id: row.id,
+      name: row.name,
+      filter: row.filter as object | null,
+      members,
+      createdAt: row.createdAt.toISOString(),
+    };
   }
 
   routes.add({
@@ -101,7 +107,10 @@ export function audienceRoutes(routes: Routes, prisma: PrismaClient): void {
         }
         throw error;
       }
-      res.status(201).location(`/v1/audiences/${id}`).json(await audienceOut(id));
+      res
+        .status(201)
+        .location(`/v1/audiences/${id}`)
+        .json(await audienceOut(id));
     },
   });
 
@@ -112,7 +121,10 @@ export function audienceRoutes(routes: Routes, prisma: PrismaClient): void {
     summary: 'Get an audience and its size',
     permission: 'read',
     params: idParams,
-    responses: { 200: { description: 'the audience', schema: audienceSchema }, 404: { description: 'no such audience' } },
+    responses: {
+      200: { description: 'the audience', schema: audienceSchema },
+      404: { description: 'no such audience' },
+    },
     async handler({ params, res }) {
       res.json(await audienceOut(params.id));
     },
@@ -135,9 +147,12 @@ export function audienceRoutes(routes: Routes, prisma: PrismaClient): void {
     },
     async handler({ params, body, res }) {
       const audience = await audienceOut(params.id);
-      if (audience.filter) throw new HttpProblem(409, 'FILTER_AUDIENCE', 'a filter audience has no member list');
+      if (audience.filter)
+        throw new HttpProblem(409, 'FILTER_AUDIENCE', 'a filter audience has no member list');
       const known = new Set(
-        (await prisma.profile.findMany({ where: { id: { in: body.add } }, select: { id: true } })).map((p) => p.id),
+        (await prisma.profile.findMany({ where: { id: { in: body.add } }, select: { id: true } })).map(
+          (p) => p.id,
+        ),
       );
       const unknown = body.add.filter((id) => !known.has(id));
       if (unknown.length) {
@@ -153,7 +168,9 @@ export function audienceRoutes(routes: Routes, prisma: PrismaClient): void {
           data: body.add.map((profileId) => ({ audienceId: params.id, profileId })),
           skipDuplicates: true,
         }),
-        prisma.audienceMember.deleteMany({ where: { audienceId: params.id, profileId: { in: body.remove } } }),
+        prisma.audienceMember.deleteMany({
+          where: { audienceId: params.id, profileId: { in: body.remove } },
+        }),
       ]);
       res.json(await audienceOut(params.id));
     },
@@ -166,14 +183,21 @@ export function audienceRoutes(routes: Routes, prisma: PrismaClient): void {
     summary: 'Runs of a campaign, with message counts by status',
     permission: 'read',
     params: idParams,
-    responses: { 200: { description: 'runs, oldest first', schema: runListSchema }, 404: { description: 'no such campaign' } },
+    responses: {
+      200: { description: 'runs, oldest first', schema: runListSchema },
+      404: { description: 'no such campaign' },
+    },
     async handler({ params, res }) {
       if (!(await prisma.campaign.findUnique({ where: { id: params.id }, select: { id: true } }))) {
         throw new HttpProblem(404, 'CAMPAIGN_NOT_FOUND', `no campaign with id ${params.id}`);
       }
       const [runs, counts] = await Promise.all([
         prisma.campaignRun.findMany({ where: { campaignId: params.id }, orderBy: { number: 'asc' } }),
-        prisma.message.groupBy({ by: ['runNumber', 'status'], where: { campaignId: params.id }, _count: true }),
+        prisma.message.groupBy({
+          by: ['runNumber', 'status'],
+          where: { campaignId: params.id },
+          _count: true,
+        }),
       ]);
       res.json({
         items: runs.map((r) => ({
@@ -183,7 +207,9 @@ export function audienceRoutes(routes: Routes, prisma: PrismaClient): void {
           startedAt: r.startedAt.toISOString(),
           finishedAt: r.finishedAt?.toISOString() ?? null,
           recipients: r.recipients,
-          counts: Object.fromEntries(counts.filter((c) => c.runNumber === r.number).map((c) => [c.status, c._count])),
+          counts: Object.fromEntries(
+            counts.filter((c) => c.runNumber === r.number).map((c) => [c.status, c._count]),
+          ),
         })),
       });
     },

@@ -397,7 +397,10 @@ export function campaignRoutes(routes: Routes, deps: CampaignDeps): void {
       const expectedRevision = ifMatch(req);
       const draft = (await readRow(params.id)).draft as Draft | null;
       const audienceId = draft?.audience?.audienceId;
-      if (audienceId && !(await prisma.audience.findUnique({ where: { id: audienceId }, select: { id: true } }))) {
+      if (
+        audienceId &&
+        !(await prisma.audience.findUnique({ where: { id: audienceId }, select: { id: true } }))
+      ) {
         throw new HttpProblem(422, 'REVIEW_FAILED', 'review failed', [
           { field: 'audience.audienceId', message: `no audience with id ${audienceId}` },
         ]);

@@ -46,7 +46,12 @@ export const scheduleSchema = z
   .meta({ id: 'Schedule' });
 
 export const audienceRefSchema = z.strictObject({ audienceId: z.uuid() }).meta({ id: 'AudienceRef' });
-const throttle = z.number().int().min(1).max(100_000).meta({ description: 'at most this many messages per second' });
+const throttle = z
+  .number()
+  .int()
+  .min(1)
+  .max(100_000)
+  .meta({ description: 'at most this many messages per second' });
 
 export const contentSchema = z
   .strictObject({
@@ -69,7 +74,9 @@ export const createCampaignSchema = z
     channel: z.enum(CHANNELS),
     content: contentSchema.default({}),
     schedule: scheduleSchema.default({}),
-    audience: audienceRefSchema.optional().meta({ description: 'who to send to; without it nothing is sent' }),
+    audience: audienceRefSchema
+      .optional()
+      .meta({ description: 'who to send to; without it nothing is sent' }),
     throttle: throttle.optional(),
   })
   .meta({ id: 'CreateCampaign' });
@@ -254,7 +261,9 @@ export type CreateCampaignBody = z.infer<typeof createCampaignSchema>;
 
 // Profiles, audiences, runs and messages
 
-const attributes = z.record(z.string(), z.unknown()).meta({ description: 'any JSON attributes (firstName, tier, …)' });
+const attributes = z
+  .record(z.string(), z.unknown())
+  .meta({ description: 'any JSON attributes (firstName, tier, …)' });
 
 export const profileSchema = z
   .strictObject({
@@ -269,7 +278,9 @@ export const profileSchema = z
 export const upsertProfilesSchema = z
   .strictObject({ profiles: z.array(profileSchema).min(1).max(10_000) })
   .meta({ id: 'UpsertProfiles' });
-export const upsertProfilesResultSchema = z.object({ upserted: z.number().int() }).meta({ id: 'UpsertProfilesResult' });
+export const upsertProfilesResultSchema = z
+  .object({ upserted: z.number().int() })
+  .meta({ id: 'UpsertProfilesResult' });
 export const profileParams = z.strictObject({ id: z.string().min(1).max(200) });
 export const profileOutSchema = z
   .object({
