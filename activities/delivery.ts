@@ -2,10 +2,11 @@
  * Delivery activities: snapshot a run's audience into one message row per recipient, send them in
  * batches through the campaign's channel, and stop exactly when told.
  *
- * Exactly-once bookkeeping: the key (campaign, run, recipient) is the primary key of `messages`, so
- * a snapshot taken twice adds nobody twice, and only `pending` rows are ever sent. Stopping: every
- * batch runs in a transaction that first takes a share lock on its run row and sends only while the
- * run is `running`; `cancelRun` updates that row (waiting for a batch in flight to commit), so once it
+ * Exactly-once bookkeeping: a run's audience is snapshotted into `run_recipients` (sorted chunks of
+ * profile ids, one compact row per 10,000); a recipient is pending until it has a `messages` row, whose primary key (campaign, run, recipient) makes a second
+ * message impossible, even when a crashed batch is retried. Stopping: every batch runs in a
+ * transaction that first takes a share lock on its run row and sends only while the run is
+ * `running`; `cancelRun` updates that row (waiting for a batch in flight to commit), so once it
  * returns no further message can leave.
  */
 import { Context } from '@temporalio/activity';
@@ -24,8 +25,9 @@ export interface DeliveryConfig {
   webhookSecret: string;
   /** SMTP server for email campaigns; without it email goes to the outbox. */
   smtp?: SmtpSenderOptions;
-  /** Recipients per batch for the outbox (default 1000). */
+  /** Recipients per batch for the outbox (default 4000), and parallel batches (default 2). */
   outboxBatch?: number;
+  outboxLanes?: number;
   /** Recipients per batch for network channels (default 50), sent with this much concurrency (10). */
   networkBatch?: number;
   networkConcurrency?: number;
@@ -52,6 +54,9 @@ export interface RunCounts {
   excluded: number;
   cancelled: number;
 }
+
+/** Profile ids per snapshot row. */
+const CHUNK = 10_000;
 
 /** Which profile field a channel needs, for exclusion at snapshot time. */
 const ADDRESS: Partial<Record<Channel, { column: string; reason: string }>> = {
@@ -96,12 +101,16 @@ export function createDeliveryActivities(pool: Pool, config: DeliveryConfig) {
 
   async function counts(client: Pool | PoolClient, { campaignId, number }: RunRef): Promise<RunCounts> {
     const { rows } = await client.query<{ status: string; n: string }>(
-      `SELECT status, count(*) AS n FROM messages WHERE campaign_id = $1 AND run_number = $2 GROUP BY status`,
+      `SELECT status, count(*) AS n FROM messages WHERE campaign_id = $1 AND run_number = $2 GROUP BY status
+       UNION ALL
+       SELECT 'snapshot', coalesce(sum(cardinality(profile_ids)), 0) FROM run_recipients
+        WHERE campaign_id = $1 AND run_number = $2`,
       [campaignId, number],
     );
     const by = Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+    const done = (by.sent ?? 0) + (by.delivered ?? 0) + (by.failed ?? 0) + (by.cancelled ?? 0);
     const c = {
-      pending: by.pending ?? 0,
+      pending: (by.snapshot ?? 0) - done,
       sent: by.sent ?? 0,
       delivered: by.delivered ?? 0,
       failed: by.failed ?? 0,
@@ -113,8 +122,16 @@ export function createDeliveryActivities(pool: Pool, config: DeliveryConfig) {
 
   /** Renders the version's templates for one recipient (unknown fields render empty). */
   function render(version: CampaignVersion, r: Recipient): Record<string, string> {
-    const profile = { ...r.attributes, id: r.id, email: r.email, phone: r.phone, pushToken: r.push_token };
-    const data = { ...profile, profile: { ...profile, attributes: r.attributes } };
+    // Fields at the top level ({{firstName}}) and under `profile` ({{profile.attributes.tier}}).
+    const data: Record<string, unknown> = {
+      ...r.attributes,
+      id: r.id,
+      email: r.email,
+      phone: r.phone,
+      pushToken: r.push_token,
+      attributes: r.attributes,
+    };
+    data.profile = data;
     const out: Record<string, string> = {};
     for (const field of ['subject', 'title', 'body'] as const) {
       const template = version.content[field];
@@ -200,23 +217,35 @@ export function createDeliveryActivities(pool: Pool, config: DeliveryConfig) {
           : undefined;
         if (audience) {
           const address = ADDRESS[channel];
+          // `where(n)`: the audience condition, with its argument as parameter $n.
           const source = audience.filter
-            ? { from: 'profiles p', where: 'p.attributes @> $4::jsonb', arg: JSON.stringify(audience.filter) }
+            ? {
+                from: 'profiles p',
+                where: (n: number) => `p.attributes @> $${n}::jsonb`,
+                arg: JSON.stringify(audience.filter),
+              }
             : {
                 from: 'audience_members m JOIN profiles p ON p.id = m.profile_id',
-                where: 'm.audience_id = $4',
+                where: (n: number) => `m.audience_id = $${n}::uuid`,
                 arg: audienceId,
               };
+          const eligible = `p.subscribed${address ? ` AND p.${address.column} IS NOT NULL` : ''}`;
+          // The recipients to send to, in sorted chunks of 10,000 ids…
+          await client.query(
+            `INSERT INTO run_recipients (campaign_id, run_number, chunk, profile_ids)
+             SELECT $1, $2, (rn - 1) / ${CHUNK}, array_agg(id ORDER BY id)
+             FROM (SELECT p.id, row_number() OVER (ORDER BY p.id) AS rn
+                   FROM ${source.from} WHERE ${source.where(3)} AND ${eligible}) s
+             GROUP BY (rn - 1) / ${CHUNK}
+             ON CONFLICT DO NOTHING`,
+            [campaignId, number, source.arg],
+          );
+          // …and the excluded ones, recorded at once with the reason.
           await client.query(
             `INSERT INTO messages (campaign_id, run_number, profile_id, version, status, reason)
-             SELECT $1, $2, p.id, $3,
-                    CASE WHEN NOT p.subscribed THEN 'excluded'
-                         ${address ? `WHEN p.${address.column} IS NULL THEN 'excluded'` : ''}
-                         ELSE 'pending' END,
-                    CASE WHEN NOT p.subscribed THEN 'unsubscribed'
-                         ${address ? `WHEN p.${address.column} IS NULL THEN $5` : ''}
-                         END
-             FROM ${source.from} WHERE ${source.where}
+             SELECT $1, $2, p.id, $3, 'excluded',
+                    CASE WHEN NOT p.subscribed THEN 'unsubscribed' ${address ? `ELSE $5` : ''} END
+             FROM ${source.from} WHERE ${source.where(4)} AND NOT (${eligible})
              ON CONFLICT DO NOTHING`,
             [campaignId, number, version.number, source.arg, ...(address ? [address.reason] : [])],
           );
@@ -238,48 +267,91 @@ export function createDeliveryActivities(pool: Pool, config: DeliveryConfig) {
       const { campaignId, number, version, channel } = input;
       const ctx = Context.current();
       const network = channel === 'webhook' || (channel === 'email' && smtp !== undefined);
-      let batch = network ? (config.networkBatch ?? 50) : (config.outboxBatch ?? 1000);
+      let batch = network ? (config.networkBatch ?? 50) : (config.outboxBatch ?? 4000);
       if (version.throttle) batch = Math.min(batch, version.throttle);
-      for (;;) {
-        if (ctx.cancellationSignal.aborted) break;
-        const started = Date.now();
-        const sent = await inTransaction(async (client) => {
-          const run = await client.query<{ status: string }>(
-            `SELECT status FROM campaign_runs WHERE campaign_id = $1 AND number = $2 FOR SHARE`,
-            [campaignId, number],
-          );
-          if (run.rows[0]?.status !== 'running') return -1;
-          const { rows } = await client.query<Recipient>(
-            `SELECT p.id, p.email, p.phone, p.push_token, p.attributes
-             FROM messages m JOIN profiles p ON p.id = m.profile_id
-             WHERE m.campaign_id = $1 AND m.run_number = $2 AND m.status = 'pending'
-             ORDER BY m.profile_id LIMIT $3`,
-            [campaignId, number, batch],
-          );
-          if (rows.length === 0) return 0;
-          const outcomes = await send(input, rows);
-          await client.query(
-            `UPDATE messages m SET status = x.status, reason = x.reason, rendered = x.rendered, sent_at = now()
-             FROM unnest($3::text[], $4::text[], $5::text[], $6::jsonb[]) AS x(id, status, reason, rendered)
-             WHERE m.campaign_id = $1 AND m.run_number = $2 AND m.profile_id = x.id AND m.status = 'pending'`,
-            [
-              campaignId,
-              number,
-              outcomes.map((o) => o.id),
-              outcomes.map((o) => o.status),
-              outcomes.map((o) => o.reason),
-              outcomes.map((o) => JSON.stringify(o.rendered)),
-            ],
-          );
-          return rows.length;
+      // Outbox batches run in parallel lanes (JS rendering overlaps database writes); a throttle or
+      // a network channel uses one lane. Which recipients are pending is read from the database, so
+      // a retried attempt resumes exactly where the last committed batch left off.
+      const lanes = network || version.throttle ? 1 : (config.outboxLanes ?? 2);
+      let chunk = -1;
+      let pending: string[] = [];
+      let finished = false;
+      let sentSoFar = 0;
+      let queue: Promise<unknown> = Promise.resolve();
+      /** The next batch of pending ids: chunk by chunk, minus those that already have a message. */
+      const nextBatch = (): Promise<string[]> => {
+        const next = queue.then(async () => {
+          while (!finished && pending.length === 0) {
+            const { rows } = await pool.query<{ chunk: number; profile_ids: string[] }>(
+              `SELECT chunk, profile_ids FROM run_recipients
+               WHERE campaign_id = $1 AND run_number = $2 AND chunk > $3 ORDER BY chunk LIMIT 1`,
+              [campaignId, number, chunk],
+            );
+            if (rows.length === 0) {
+              finished = true;
+              break;
+            }
+            chunk = rows[0].chunk;
+            const done = await pool.query<{ profile_id: string }>(
+              `SELECT profile_id FROM messages
+               WHERE campaign_id = $1 AND run_number = $2 AND profile_id = ANY($3::text[])`,
+              [campaignId, number, rows[0].profile_ids],
+            );
+            const sent = new Set(done.rows.map((r) => r.profile_id));
+            pending = rows[0].profile_ids.filter((id) => !sent.has(id));
+          }
+          return pending.splice(0, batch);
         });
-        if (sent <= 0) break;
-        ctx.heartbeat({ lastBatch: sent });
-        if (version.throttle) {
-          const wait = (sent / version.throttle) * 1000 - (Date.now() - started);
-          if (wait > 0) await ctx.sleep(wait).catch(() => undefined);
+        queue = next.catch(() => undefined);
+        return next;
+      };
+      const lane = async () => {
+        while (!ctx.cancellationSignal.aborted) {
+          const ids = await nextBatch();
+          if (ids.length === 0) return;
+          const started = Date.now();
+          const sent = await inTransaction(async (client) => {
+            const run = await client.query<{ status: string }>(
+              `SELECT status FROM campaign_runs WHERE campaign_id = $1 AND number = $2 FOR SHARE`,
+              [campaignId, number],
+            );
+            if (run.rows[0]?.status !== 'running') return -1;
+            const { rows } = await client.query<Recipient>(
+              `SELECT id, email, phone, push_token, attributes FROM profiles WHERE id = ANY($1::text[])`,
+              [ids],
+            );
+            const outcomes = await send(input, rows);
+            await client.query(
+              `INSERT INTO messages (campaign_id, run_number, profile_id, version, status, reason, rendered, sent_at)
+               SELECT $1, $2, x.id, $3, x.status, x.reason, x.rendered, now()
+               FROM unnest($4::text[], $5::text[], $6::text[], $7::jsonb[]) AS x(id, status, reason, rendered)
+               ON CONFLICT DO NOTHING`,
+              [
+                campaignId,
+                number,
+                version.number,
+                outcomes.map((o) => o.id),
+                outcomes.map((o) => o.status),
+                outcomes.map((o) => o.reason),
+                outcomes.map((o) => JSON.stringify(o.rendered)),
+              ],
+            );
+            return rows.length;
+          });
+          if (sent < 0) {
+            finished = true; // the run was stopped
+            pending = [];
+            return;
+          }
+          sentSoFar += sent;
+          ctx.heartbeat({ sent: sentSoFar });
+          if (version.throttle) {
+            const wait = (sent / version.throttle) * 1000 - (Date.now() - started);
+            if (wait > 0) await ctx.sleep(wait).catch(() => undefined);
+          }
         }
-      }
+      };
+      await Promise.all(Array.from({ length: lanes }, lane));
       return counts(pool, input);
     },
 
@@ -309,8 +381,11 @@ export function createDeliveryActivities(pool: Pool, config: DeliveryConfig) {
           [ref.campaignId, ref.number],
         );
         await client.query(
-          `UPDATE messages SET status = 'cancelled', reason = 'campaign stopped'
-            WHERE campaign_id = $1 AND run_number = $2 AND status = 'pending'`,
+          `INSERT INTO messages (campaign_id, run_number, profile_id, version, status, reason)
+           SELECT r.campaign_id, r.run_number, unnest(r.profile_ids), run.version, 'cancelled', 'campaign stopped'
+           FROM run_recipients r JOIN campaign_runs run ON run.campaign_id = r.campaign_id AND run.number = r.run_number
+           WHERE r.campaign_id = $1 AND r.run_number = $2
+           ON CONFLICT DO NOTHING`,
           [ref.campaignId, ref.number],
         );
         return counts(client, ref);

@@ -203,9 +203,13 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<vo
       );
     };
     if (next) {
-      const timedOut = !(await wf.condition(wake, Math.max(Date.parse(next.at) - Date.now(), 1), {
-        summary: `${next.to === 'live' ? 'go live' : next.to === 'run' ? 'next run' : 'complete'} at ${next.at}`,
-      }));
+      const wait = Date.parse(next.at) - Date.now();
+      // Already due: act now (a short server timer would add about a second).
+      const timedOut =
+        wait <= 0 ||
+        !(await wf.condition(wake, wait, {
+          summary: `${next.to === 'live' ? 'go live' : next.to === 'run' ? 'next run' : 'complete'} at ${next.at}`,
+        }));
       if (timedOut) {
         const automatic = tick(state, new Date());
         if (automatic) {

@@ -30,6 +30,9 @@ export const SAMPLE_PROFILE = {
 const SAMPLE_ATTRIBUTES = new Proxy({} as Record<string, string>, {
   get: (_target, key) => (typeof key === 'string' ? `<${key}>` : undefined),
   has: () => true,
+  // Handlebars only reads own properties.
+  getOwnPropertyDescriptor: (_target, key) =>
+    typeof key === 'string' ? { value: `<${key}>`, enumerable: true, configurable: true } : undefined,
 });
 
 export const SAMPLE_DATA = {

@@ -23,7 +23,11 @@ export async function startBenchStack(taskQueue = 'bench') {
     taskQueue,
     prisma,
     pool,
-    delivery: { webhookSecret: 'bench' },
+    delivery: {
+      webhookSecret: 'bench',
+      ...(process.env.BENCH_LANES ? { outboxLanes: Number(process.env.BENCH_LANES) } : {}),
+      ...(process.env.BENCH_BATCH ? { outboxBatch: Number(process.env.BENCH_BATCH) } : {}),
+    },
   });
   const running = worker.run();
   const client: Client = temporal.client;
