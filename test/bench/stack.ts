@@ -1,54 +1,89 @@
 /**
- * A complete local stack for benchmark scripts: throw-away embedded PostgreSQL (migrated), the
- * Temporal dev server, and the real campaign worker. Benchmarks print figures; they are not tests.
+ * The stack a benchmark runs on: the embedded one (throw-away PostgreSQL, Temporal dev server), or
+ * external services when TEMPORAL_ADDRESS and DATABASE_URL are set; plus the real worker and the
+ * API on a free port. Benchmarks print figures; they are not tests.
  */
-import { Client } from '@temporalio/client';
+import type { AddressInfo } from 'node:net';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
 import { Pool } from 'pg';
-import { migrate } from '../../prisma/migrate';
+import pino from 'pino';
+import { createApp } from '../../api/app';
+import { createApiKey } from '../../api/auth';
 import { createPrisma } from '../../prisma/client';
+import { migrate } from '../../prisma/migrate';
 import { startEmbeddedPostgres } from '../../toolchain/postgres';
+import { resolveTemporalCli } from '../../toolchain/temporal-cli';
 import { startDevServer } from '../../toolchain/temporal-server';
 import { installTemporalRuntime } from '../../worker/logger';
 import { createCampaignWorker } from '../../worker/worker';
+import type { BenchContext } from './scenarios';
 
-export async function startBenchStack(taskQueue = 'bench') {
+export async function startBenchStack(taskQueue = `bench-${Date.now()}`) {
   installTemporalRuntime();
-  const [postgres, temporal] = await Promise.all([startEmbeddedPostgres({}), startDevServer()]);
-  await migrate(postgres.url);
-  const prisma = createPrisma(postgres.url);
-  const pool = new Pool({ connectionString: postgres.url, max: 10 });
+  const external = process.env.TEMPORAL_ADDRESS && process.env.DATABASE_URL;
+  const cleanups: Array<() => Promise<void>> = [];
+  let databaseUrl: string;
+  let address: string;
+  let connection: Connection;
+  let nativeConnection: NativeConnection;
+  if (external) {
+    databaseUrl = process.env.DATABASE_URL!;
+    address = process.env.TEMPORAL_ADDRESS!;
+    connection = await Connection.connect({ address });
+    nativeConnection = await NativeConnection.connect({ address });
+    cleanups.push(
+      () => connection.close(),
+      () => nativeConnection.close(),
+    );
+  } else {
+    const [postgres, temporal] = await Promise.all([startEmbeddedPostgres({}), startDevServer()]);
+    cleanups.push(
+      () => postgres.stop(),
+      () => temporal.teardown(),
+    );
+    databaseUrl = postgres.url;
+    address = temporal.address;
+    connection = temporal.connection;
+    nativeConnection = temporal.nativeConnection;
+  }
+  await migrate(databaseUrl);
+  const prisma = createPrisma(databaseUrl);
+  const pool = new Pool({ connectionString: databaseUrl, max: 10 });
   const worker = await createCampaignWorker({
-    connection: temporal.nativeConnection,
+    connection: nativeConnection,
     namespace: 'default',
     taskQueue,
     prisma,
     pool,
-    delivery: {
-      webhookSecret: 'bench',
-      ...(process.env.BENCH_LANES ? { outboxLanes: Number(process.env.BENCH_LANES) } : {}),
-      ...(process.env.BENCH_BATCH ? { outboxBatch: Number(process.env.BENCH_BATCH) } : {}),
-    },
+    delivery: { webhookSecret: 'bench' },
   });
   const running = worker.run();
-  const client: Client = temporal.client;
-  return {
+  const client = new Client({ connection });
+  const app = createApp({ client, prisma, taskQueue, logger: pino({ level: 'silent' }) });
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const { key } = await createApiKey(prisma, `bench-${Date.now()}`, 'admin');
+  const cli = await resolveTemporalCli();
+  const context: BenchContext = {
     client,
     prisma,
-    taskQueue,
-    databaseUrl: postgres.url,
     pool,
+    taskQueue,
+    apiUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    apiKey: key,
+    ...(cli.kind === 'path' ? { temporalCli: { path: cli.path, address } } : {}),
+  };
+  return {
+    context,
+    external: Boolean(external),
     async stop() {
+      server.close();
       worker.shutdown();
       await running;
       await prisma.$disconnect();
       await pool.end();
-      await temporal.teardown();
-      await postgres.stop();
+      for (const cleanup of cleanups.reverse()) await cleanup();
     },
   };
-}
-
-/** Percentile of already-sorted numbers. */
-export function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }

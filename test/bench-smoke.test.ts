@@ -1,0 +1,77 @@
+/**
+ * The benchmark scenarios, run tiny on the test stack: they must work end to end and report every
+ * figure. No timing is asserted (benchmarks print figures; `npm run bench` runs them full size).
+ */
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { Pool } from 'pg';
+import pino from 'pino';
+import { createApp } from '../api/app';
+import { createApiKey } from '../api/auth';
+import {
+  deliveryScenario,
+  lifecycleScenario,
+  longLifeScenario,
+  scaleScenario,
+  type BenchContext,
+} from './bench/scenarios';
+import { startDevStack, testDatabaseUrl, type DevStack } from './harness/stack';
+
+describe('benchmark scenarios (smoke)', () => {
+  let stack: DevStack;
+  let server: Server;
+  let pool: Pool;
+  let ctx: BenchContext;
+
+  beforeAll(async () => {
+    stack = await startDevStack('bench');
+    pool = new Pool({ connectionString: testDatabaseUrl(), max: 4 });
+    const app = createApp({
+      client: stack.client,
+      prisma: stack.prisma,
+      taskQueue: stack.taskQueue,
+      logger: pino({ level: 'silent' }),
+    });
+    server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    ctx = {
+      client: stack.client,
+      prisma: stack.prisma,
+      pool,
+      taskQueue: stack.taskQueue,
+      apiUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      apiKey: (await createApiKey(stack.prisma, 'bench-smoke', 'admin')).key,
+    };
+  });
+
+  afterAll(async () => {
+    server?.close();
+    await pool?.end();
+    await stack?.stop();
+  });
+
+  it('lifecycle through the API and the client ceiling', async () => {
+    const r = await lifecycleScenario(ctx, 3, 2);
+    expect(r.api.all.n).toBe(18);
+    expect(r.temporalClientCeiling.all.n).toBe(18);
+    expect(r.throughputRatio).toBeGreaterThan(0);
+  });
+
+  it('long life', async () => {
+    const r = await longLifeScenario(ctx, 20, 2);
+    expect(r).toMatchObject({ edits: 20, activations: 2, commands: 24, liveVersion: 2 });
+    expect(r.maxHistoryEventsPerRun).toBeGreaterThan(0);
+  });
+
+  it('scale', async () => {
+    const r = await scaleScenario(ctx, 10, 5);
+    expect(r.campaigns).toBe(10);
+    expect(r.listLiveWithDraftMs.n).toBe(50);
+  });
+
+  it('delivery against its ceiling', async () => {
+    const r = await deliveryScenario(ctx, 500);
+    expect(r.messagesSent).toBe(500);
+    expect(r.ratioToCeiling).toBeGreaterThan(0);
+  });
+});
