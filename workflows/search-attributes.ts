@@ -1,6 +1,7 @@
 /**
  * Custom search attributes that let operators filter campaigns in the Temporal Web UI, e.g.
- * `CampaignStatus="live" AND CampaignHasDraft=true`. Registered by toolchain/temporal-server.ts and
+ * `CampaignStatus="live" AND CampaignHasDraft=true AND ExecutionStatus="Running"` (closed runs left by
+ * continue-as-new keep the attributes they had). Registered by toolchain/temporal-server.ts and
  * the test harness; bundle-safe.
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';

@@ -2,7 +2,8 @@
  * `npm run bench`: runs the benchmark scenarios (test/bench/scenarios.ts) on the embedded stack (or on
  * TEMPORAL_ADDRESS + DATABASE_URL), prints one table and writes the raw results as JSON.
  *
- * Sizes (environment): BENCH_LIFECYCLE campaigns (default 100), BENCH_EDITS (5000) and
+ * Sizes (environment): BENCH_LIFECYCLE campaigns (default 100) driven BENCH_CONCURRENCY at a time
+ * (10), BENCH_EDITS (5000) and
  * BENCH_ACTIVATIONS (100) for the long life, BENCH_SCALE live campaigns (2000), BENCH_PROFILES
  * (100000); BENCH_ONLY=lifecycle,longLife,scale,delivery to pick; BENCH_OUT for the JSON file.
  */
@@ -33,7 +34,11 @@ async function main(): Promise<void> {
   try {
     if (only.includes('lifecycle')) {
       log('lifecycle through the API and through the Temporal client…');
-      const r = await lifecycleScenario(stack.context, size('BENCH_LIFECYCLE', 100));
+      const r = await lifecycleScenario(
+        stack.context,
+        size('BENCH_LIFECYCLE', 100),
+        size('BENCH_CONCURRENCY', 10),
+      );
       results.lifecycle = r;
       for (const [action, s] of Object.entries(r.api.perAction)) {
         const c = r.temporalClientCeiling.perAction[action as keyof typeof r.api.perAction];

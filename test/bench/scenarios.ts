@@ -293,7 +293,7 @@ export async function scaleScenario(ctx: BenchContext, count: number, concurrenc
           'workflow',
           'count',
           '--query',
-          `CampaignStatus="live" AND CampaignHasDraft=true`,
+          `CampaignStatus="live" AND CampaignHasDraft=true AND ExecutionStatus="Running"`,
         ]),
       );
     }
