@@ -18,6 +18,12 @@ import {
 } from './schemas';
 
 export function audienceRoutes(routes: Routes, prisma: PrismaClient): void {
+  async function requireCampaign(id: string): Promise<void> {
+    if (!(await prisma.campaign.findUnique({ where: { id }, select: { id: true } }))) {
+      throw new HttpProblem(404, 'CAMPAIGN_NOT_FOUND', `no campaign with id ${id}`);
+    }
+  }
+
   routes.add({
     method: 'put',
     path: '/v1/profiles',
@@ -188,9 +194,7 @@ export function audienceRoutes(routes: Routes, prisma: PrismaClient): void {
       404: { description: 'no such campaign' },
     },
     async handler({ params, res }) {
-      if (!(await prisma.campaign.findUnique({ where: { id: params.id }, select: { id: true } }))) {
-        throw new HttpProblem(404, 'CAMPAIGN_NOT_FOUND', `no campaign with id ${params.id}`);
-      }
+      await requireCampaign(params.id);
       const [runs, counts] = await Promise.all([
         prisma.campaignRun.findMany({ where: { campaignId: params.id }, orderBy: { number: 'asc' } }),
         prisma.message.groupBy({
@@ -228,9 +232,7 @@ export function audienceRoutes(routes: Routes, prisma: PrismaClient): void {
       404: { description: 'no such campaign' },
     },
     async handler({ params, query, res }) {
-      if (!(await prisma.campaign.findUnique({ where: { id: params.id }, select: { id: true } }))) {
-        throw new HttpProblem(404, 'CAMPAIGN_NOT_FOUND', `no campaign with id ${params.id}`);
-      }
+      await requireCampaign(params.id);
       let after: { runNumber: number; profileId: string } | undefined;
       if (query.cursor) {
         const [run, ...rest] = Buffer.from(query.cursor, 'base64url').toString().split('|');

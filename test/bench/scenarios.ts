@@ -17,7 +17,7 @@ import {
   stateQuery,
   stopUpdate,
 } from '../../workflows/messages';
-import type { CampaignContent } from '../../workflows/types';
+import type { CampaignContent, CreateCampaign } from '../../workflows/types';
 
 export interface BenchContext {
   client: Client;
@@ -44,6 +44,19 @@ const CONTENT: CampaignContent = {
   subject: 'Hi {{firstName}}',
   body: 'Hello {{profile.firstName}}',
 };
+
+/** Starts a campaign workflow straight through the Temporal client. */
+function startCampaign(
+  ctx: BenchContext,
+  id: string,
+  create: Omit<CreateCampaign, 'campaignId' | 'type' | 'channel' | 'content'> & Partial<CreateCampaign>,
+) {
+  return ctx.client.workflow.start<typeof campaignWorkflow>('campaignWorkflow', {
+    workflowId: campaignWorkflowId(id),
+    taskQueue: ctx.taskQueue,
+    args: [{ create: { type: 'scheduled', channel: 'email', content: CONTENT, ...create, campaignId: id } }],
+  });
+}
 
 export function stats(samples: number[], seconds: number): Stats {
   const sorted = [...samples].sort((a, b) => a - b);
@@ -122,21 +135,9 @@ export async function lifecycleScenario(ctx: BenchContext, campaigns: number, co
         const id = randomUUID();
         const meta = (a: string) => ({ requestId: `${a}-${id}`, actor: 'bench' });
         const handle = await timed(samples.create, async () => {
-          const h = await ctx.client.workflow.start<typeof campaignWorkflow>('campaignWorkflow', {
-            workflowId: campaignWorkflowId(id),
-            taskQueue: ctx.taskQueue,
-            args: [
-              {
-                create: {
-                  campaignId: id,
-                  name: `bench ${i}`,
-                  type: 'scheduled',
-                  channel: 'email',
-                  content: CONTENT,
-                  ...meta('c'),
-                },
-              },
-            ],
+          const h = await startCampaign(ctx, id, {
+            name: `bench ${i}`,
+            ...meta('c'),
           });
           await h.executeUpdate(projectedUpdate);
           return h;
@@ -180,24 +181,10 @@ export async function lifecycleScenario(ctx: BenchContext, campaigns: number, co
  */
 export async function longLifeScenario(ctx: BenchContext, edits: number, activations: number) {
   const id = randomUUID();
-  const handle: WorkflowHandle<typeof campaignWorkflow> = await ctx.client.workflow.start<
-    typeof campaignWorkflow
-  >('campaignWorkflow', {
-    workflowId: campaignWorkflowId(id),
-    taskQueue: ctx.taskQueue,
-    args: [
-      {
-        create: {
-          campaignId: id,
-          name: 'long life',
-          type: 'scheduled',
-          channel: 'email',
-          content: CONTENT,
-          requestId: 'c',
-          actor: 'bench',
-        },
-      },
-    ],
+  const handle: WorkflowHandle<typeof campaignWorkflow> = await startCampaign(ctx, id, {
+    name: 'long life',
+    requestId: 'c',
+    actor: 'bench',
   });
   await handle.executeUpdate(projectedUpdate);
   const latencies: number[] = [];
@@ -253,22 +240,10 @@ export async function scaleScenario(ctx: BenchContext, count: number, concurrenc
   await pool(count, concurrency, async (i) => {
     const id = randomUUID();
     const meta = (a: string) => ({ requestId: `${a}-${id}`, actor: 'bench' });
-    const handle = await ctx.client.workflow.start<typeof campaignWorkflow>('campaignWorkflow', {
-      workflowId: campaignWorkflowId(id),
-      taskQueue: ctx.taskQueue,
-      args: [
-        {
-          create: {
-            campaignId: id,
-            name: `scale ${i}`,
-            tags: [tag],
-            type: 'scheduled',
-            channel: 'email',
-            content: CONTENT,
-            ...meta('c'),
-          },
-        },
-      ],
+    const handle = await startCampaign(ctx, id, {
+      name: `scale ${i}`,
+      tags: [tag],
+      ...meta('c'),
     });
     await handle.executeUpdate(activateUpdate, { args: [meta('a')] });
     if (i % 10 === 0) await handle.executeUpdate(modifyUpdate, { args: [meta('m')] });
@@ -361,23 +336,11 @@ export async function deliveryScenario(ctx: BenchContext, profiles: number) {
   await db.query(`DROP TABLE ${ceilingTable}`);
 
   const id = randomUUID();
-  const handle = await ctx.client.workflow.start<typeof campaignWorkflow>('campaignWorkflow', {
-    workflowId: campaignWorkflowId(id),
-    taskQueue: ctx.taskQueue,
-    args: [
-      {
-        create: {
-          campaignId: id,
-          name: 'delivery bench',
-          type: 'scheduled',
-          channel: 'email',
-          content: CONTENT,
-          audience: { audienceId },
-          requestId: 'c',
-          actor: 'bench',
-        },
-      },
-    ],
+  const handle = await startCampaign(ctx, id, {
+    name: 'delivery bench',
+    audience: { audienceId },
+    requestId: 'c',
+    actor: 'bench',
   });
   await handle.executeUpdate(projectedUpdate);
   const runStart = performance.now();
