@@ -34,7 +34,14 @@ import {
   CampaignStatus,
   CampaignType,
 } from '../workflows/search-attributes';
-import type { CommandPayload, CommandResult, CreateCampaign, Draft, StopReceipt } from '../workflows/types';
+import type {
+  CommandPayload,
+  CommandResult,
+  CreateCampaign,
+  Draft,
+  EditDraft,
+  StopReceipt,
+} from '../workflows/types';
 import { requestIdOf } from './idempotency';
 import { HttpProblem } from './problem';
 import type { Routes } from './routing';
@@ -325,7 +332,7 @@ export function campaignRoutes(routes: Routes, deps: CampaignDeps): void {
     },
     async handler({ params, body, req, res }) {
       const expectedRevision = ifMatch(req);
-      const payload: CommandPayload<import('../workflows/types').EditDraft> = {
+      const payload: CommandPayload<EditDraft> = {
         ...body,
         ...(expectedRevision !== undefined ? { expectedRevision } : {}),
         requestId: requestIdOf(req, randomUUID),
