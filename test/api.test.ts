@@ -392,7 +392,7 @@ describe('HTTP API on the real stack', () => {
       content: { ...EMAIL, subject: 'Hi {{default profile.firstName "friend"}}' },
     });
     await activate(c.id);
-    for (let i = 0; i < 100; i++) {
+    for (let i = 0; i < 300; i++) {
       if ((await call('viewer', 'get', `/v1/campaigns/${c.id}`)).body.status === 'completed') break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
