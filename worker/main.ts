@@ -17,6 +17,10 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env) {
   const delivery = deliveryConfig(env);
   const prisma = createPrisma(url);
   const pool = new Pool({ connectionString: url, max: 10 });
+  // An idle connection closed by the server (restart, shutdown) must not crash the worker.
+  pool.on('error', (error: Error & { code?: string }) =>
+    logger.warn({ code: error.code, reason: error.message }, 'idle PostgreSQL connection closed'),
+  );
   const connection = await connectWorker(settings);
   const worker = await createCampaignWorker({
     connection,

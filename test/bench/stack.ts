@@ -50,6 +50,7 @@ export async function startBenchStack(taskQueue = `bench-${Date.now()}`) {
   await migrate(databaseUrl);
   const prisma = createPrisma(databaseUrl);
   const pool = new Pool({ connectionString: databaseUrl, max: 10 });
+  pool.on('error', () => undefined); // idle connections closed at shutdown
   const worker = await createCampaignWorker({
     connection: nativeConnection,
     namespace: 'default',
