@@ -198,27 +198,29 @@ describe('delivery on the real stack', () => {
 
   it('a worker killed mid-run and restarted gives every recipient exactly one message', async () => {
     const taskQueue = uniqueTaskQueue('crash');
-    const child = spawn(
-      process.execPath,
-      [path.join(__dirname, '..', 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'worker/main.ts'],
-      {
-        cwd: path.join(__dirname, '..'),
-        env: {
-          ...process.env,
-          TEMPORAL_ADDRESS: testTemporalAddress(),
-          TEMPORAL_TASK_QUEUE: taskQueue,
-          DATABASE_URL: testDatabaseUrl(),
-          LOG_LEVEL: 'warn',
-        },
-        stdio: 'ignore',
+    // `node --import tsx`: the spawned process is the worker itself (tsx's CLI would run it as a
+    // grandchild that a SIGKILL of the CLI leaves running).
+    const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
+      cwd: path.join(__dirname, '..'),
+      env: {
+        ...process.env,
+        TEMPORAL_ADDRESS: testTemporalAddress(),
+        TEMPORAL_TASK_QUEUE: taskQueue,
+        DATABASE_URL: testDatabaseUrl(),
+        LOG_LEVEL: 'warn',
       },
-    );
+      stdio: 'ignore',
+    });
     try {
       const { audienceId } = await audienceOf(3000);
       const { id, handle } = await campaign({ audienceId, throttle: 1000 }, taskQueue);
       await handle.executeUpdate(activateUpdate, { args: [meta()] });
       await until(async () => (await sentOf(id)) >= 500);
       child.kill('SIGKILL');
+      await new Promise((resolve) =>
+        child.exitCode !== null || child.signalCode ? resolve(null) : child.once('exit', resolve),
+      );
+      expect(child.signalCode).toBe('SIGKILL');
       const before = await pool.query<{ profile_id: string; sent_at: Date }>(
         `SELECT profile_id, sent_at FROM messages WHERE campaign_id = $1 AND status = 'sent'`,
         [id],
