@@ -3,7 +3,7 @@
  * dependencies so tests and the worker share one implementation.
  */
 import type { Pool } from 'pg';
-import type { PrismaClient } from '../prisma/client';
+import { Prisma, type PrismaClient } from '../prisma/client';
 import { campaignWorkflowId } from '../workflows/messages';
 import type { CampaignEvent, CampaignState, CampaignVersion } from '../workflows/types';
 
@@ -74,6 +74,8 @@ export function createActivities({ prisma, pool, delivery }: ActivityDeps) {
                     number: version.number,
                     content: version.content as object,
                     schedule: version.schedule as object,
+                    audience: version.audience ? (version.audience as object) : Prisma.DbNull,
+                    throttle: version.throttle ?? null,
                     activatedAt: new Date(version.activatedAt),
                     activatedBy: version.activatedBy,
                     basedOn: version.basedOn,

@@ -41,7 +41,9 @@ import type {
   Draft,
   EditDraft,
   StopReceipt,
+  VersionSpec,
 } from '../workflows/types';
+import { specOf } from '../workflows/lifecycle';
 import { requestIdOf } from './idempotency';
 import { HttpProblem } from './problem';
 import type { Routes } from './routing';
@@ -115,14 +117,17 @@ export function campaignRoutes(routes: Routes, deps: CampaignDeps): void {
     }
   }
 
-  /** Sends a command update and maps a refusal to its problem response. */
+  /**
+   * Sends a command update and maps a refusal to its problem response. `noDraftStatus`: 404 on the
+   * draft's own routes, 409 elsewhere; `exists`: the caller already read the campaign (404 handled).
+   */
   async function command<P>(
     id: string,
     update: { name: string },
     payload: P,
-    noDraftStatus = 409,
+    { noDraftStatus = 409, exists = false }: { noDraftStatus?: number; exists?: boolean } = {},
   ): Promise<CommandResult> {
-    await readRow(id);
+    if (!exists) await readRow(id);
     const handle = client.workflow.getHandle(campaignWorkflowId(id));
     try {
       return await withinDeadline(() =>
@@ -338,7 +343,7 @@ export function campaignRoutes(routes: Routes, deps: CampaignDeps): void {
         requestId: requestIdOf(req, randomUUID),
         actor: actor(req),
       };
-      const result = await command(params.id, editUpdate, payload, 404);
+      const result = await command(params.id, editUpdate, payload, { noDraftStatus: 404 });
       sendDraft(res, result.state.draft);
     },
   });
@@ -378,7 +383,7 @@ export function campaignRoutes(routes: Routes, deps: CampaignDeps): void {
       409: { description: 'never activated (delete it instead), or read-only' },
     },
     async handler({ params, req, res }) {
-      await command(params.id, discardUpdate, meta(req), 404);
+      await command(params.id, discardUpdate, meta(req), { noDraftStatus: 404 });
       res.status(204).end();
     },
   });
@@ -412,10 +417,12 @@ export function campaignRoutes(routes: Routes, deps: CampaignDeps): void {
           { field: 'audience.audienceId', message: `no audience with id ${audienceId}` },
         ]);
       }
-      const result = await command(params.id, activateUpdate, {
-        ...meta(req),
-        ...(expectedRevision !== undefined ? { expectedRevision } : {}),
-      });
+      const result = await command(
+        params.id,
+        activateUpdate,
+        { ...meta(req), ...(expectedRevision !== undefined ? { expectedRevision } : {}) },
+        { exists: true },
+      );
       const row = await readRow(params.id);
       const version = await prisma.campaignVersion.findUniqueOrThrow({
         where: { campaignId_number: { campaignId: params.id, number: result.state.versionCount } },
@@ -580,20 +587,17 @@ export function campaignRoutes(routes: Routes, deps: CampaignDeps): void {
     },
     async handler({ params, res }) {
       const [a, b] = await Promise.all([readVersion(params.id, params.a), readVersion(params.id, params.b)]);
-      const spec = (v: VersionRow) => ({ content: v.content, schedule: v.schedule });
-      const changes = diff(spec(a) as Record<string, unknown>, spec(b) as Record<string, unknown>).map(
-        (d) => ({
-          path: d.path.join('.'),
-          kind:
-            d.type === 'CREATE'
-              ? ('added' as const)
-              : d.type === 'REMOVE'
-                ? ('removed' as const)
-                : ('changed' as const),
-          ...('oldValue' in d ? { from: d.oldValue } : {}),
-          ...('value' in d ? { to: d.value } : {}),
-        }),
-      );
+      const changes = diff({ ...specOfRow(a) }, { ...specOfRow(b) }).map((d) => ({
+        path: d.path.join('.'),
+        kind:
+          d.type === 'CREATE'
+            ? ('added' as const)
+            : d.type === 'REMOVE'
+              ? ('removed' as const)
+              : ('changed' as const),
+        ...('oldValue' in d ? { from: d.oldValue } : {}),
+        ...('value' in d ? { to: d.value } : {}),
+      }));
       res.json({ from: params.a, to: params.b, changes });
     },
   });
@@ -614,11 +618,12 @@ export function campaignRoutes(routes: Routes, deps: CampaignDeps): void {
     },
     async handler({ params, body, req, res }) {
       const version = await readVersion(params.id, body.version);
-      const result = await command(params.id, rollbackUpdate, {
-        ...meta(req),
-        version: body.version,
-        spec: { content: version.content as object, schedule: version.schedule as object },
-      });
+      const result = await command(
+        params.id,
+        rollbackUpdate,
+        { ...meta(req), version: body.version, spec: specOfRow(version) },
+        { exists: true },
+      );
       res.status(201).location(`/v1/campaigns/${params.id}/draft`);
       sendDraft(res, result.state.draft);
     },
@@ -688,11 +693,20 @@ export function toCampaign(row: CampaignRow) {
   };
 }
 
+/** The versioned spec stored in a version row (audience and throttle only when set). */
+function specOfRow(row: VersionRow): VersionSpec {
+  return specOf({
+    content: row.content as VersionSpec['content'],
+    schedule: row.schedule as VersionSpec['schedule'],
+    audience: (row.audience as VersionSpec['audience'] | null) ?? undefined,
+    throttle: row.throttle ?? undefined,
+  });
+}
+
 function toVersion(row: VersionRow) {
   return {
     number: row.number,
-    content: row.content,
-    schedule: row.schedule,
+    ...specOfRow(row),
     activatedAt: row.activatedAt.toISOString(),
     activatedBy: row.activatedBy,
     basedOn: row.basedOn,

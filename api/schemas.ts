@@ -257,8 +257,6 @@ export const problemSchema = z
   })
   .meta({ id: 'Problem' });
 
-export type CreateCampaignBody = z.infer<typeof createCampaignSchema>;
-
 // Profiles, audiences, runs and messages
 
 const attributes = z
@@ -334,7 +332,7 @@ export const runListSchema = z.object({ items: z.array(runSchema) }).meta({ id: 
 
 export const messagesQuerySchema = z.strictObject({
   run: z.coerce.number().int().min(1).optional(),
-  status: z.enum(['pending', 'sent', 'delivered', 'failed', 'excluded', 'cancelled']).optional(),
+  status: z.enum(['sent', 'delivered', 'failed', 'excluded', 'cancelled']).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: z.string().max(300).optional(),
 });

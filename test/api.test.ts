@@ -397,6 +397,10 @@ describe('HTTP API on the real stack', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect((await call('viewer', 'get', `/v1/campaigns/${c.id}`)).body.status).toBe('completed'); // one-shot
+    // The version keeps its audience, so a rollback or a diff sees it too.
+    expect((await call('viewer', 'get', `/v1/campaigns/${c.id}/versions/1`)).body.audience).toEqual({
+      audienceId: list.body.id,
+    });
     const runs = await call('viewer', 'get', `/v1/campaigns/${c.id}/runs`);
     expect(runs.body.items).toEqual([
       expect.objectContaining({

@@ -9,7 +9,6 @@ import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { PrismaClient } from '../prisma/client';
-import { startTimeSkippingServer } from '../toolchain/temporal-server';
 import type { campaignWorkflow, CampaignWorkflowOptions } from '../workflows/campaign';
 import {
   activateUpdate,
@@ -25,7 +24,7 @@ import {
   duplicateUpdate,
 } from '../workflows/messages';
 import type { CampaignContent, CreateCampaign } from '../workflows/types';
-import { runTestWorker, testPrisma, uniqueTaskQueue, type RunningWorker } from './harness/stack';
+import { startTimeSkippingStack, type TimeSkippingStack } from './harness/stack';
 
 const DAY = 86_400_000;
 const EMAIL: CampaignContent = {
@@ -35,24 +34,19 @@ const EMAIL: CampaignContent = {
 };
 
 describe('campaign workflow (time-skipping)', () => {
+  let stack: TimeSkippingStack;
   let env: TestWorkflowEnvironment;
   let prisma: PrismaClient;
-  let worker: RunningWorker;
-  const taskQueue = uniqueTaskQueue('ts');
+  let taskQueue: string;
   let n = 0;
   const meta = () => ({ requestId: `req-${++n}`, actor: 'tester' });
 
   beforeAll(async () => {
-    env = await startTimeSkippingServer();
-    prisma = testPrisma();
-    worker = await runTestWorker({ connection: env.nativeConnection, taskQueue, prisma });
+    stack = await startTimeSkippingStack('ts');
+    ({ env, prisma, taskQueue } = stack);
   });
 
-  afterAll(async () => {
-    await worker?.stop();
-    await env?.teardown();
-    await prisma?.$disconnect();
-  });
+  afterAll(() => stack?.stop());
 
   async function start(
     create: Partial<CreateCampaign> = {},

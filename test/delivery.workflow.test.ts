@@ -7,7 +7,6 @@ import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Pool } from 'pg';
 import type { PrismaClient } from '../prisma/client';
-import { startTimeSkippingServer } from '../toolchain/temporal-server';
 import type { campaignWorkflow } from '../workflows/campaign';
 import {
   activateUpdate,
@@ -17,34 +16,25 @@ import {
   projectedUpdate,
   stateQuery,
 } from '../workflows/messages';
-import {
-  runTestWorker,
-  testDatabaseUrl,
-  testPrisma,
-  uniqueTaskQueue,
-  type RunningWorker,
-} from './harness/stack';
+import { startTimeSkippingStack, testDatabaseUrl, type TimeSkippingStack } from './harness/stack';
 
 const DAY = 86_400_000;
 
 describe('recurring runs (time-skipping)', () => {
+  let stack: TimeSkippingStack;
   let env: TestWorkflowEnvironment;
   let prisma: PrismaClient;
   let pool: Pool;
-  let worker: RunningWorker;
-  const taskQueue = uniqueTaskQueue('runs');
+  let taskQueue: string;
 
   beforeAll(async () => {
-    env = await startTimeSkippingServer();
-    prisma = testPrisma();
+    stack = await startTimeSkippingStack('runs');
+    ({ env, prisma, taskQueue } = stack);
     pool = new Pool({ connectionString: testDatabaseUrl(), max: 2 });
-    worker = await runTestWorker({ connection: env.nativeConnection, taskQueue, prisma });
   });
 
   afterAll(async () => {
-    await worker?.stop();
-    await env?.teardown();
-    await prisma?.$disconnect();
+    await stack?.stop();
     await pool?.end();
   });
 

@@ -56,6 +56,12 @@ export type CampaignWorkflowInput = ({ create: CreateCampaign } | { state: Campa
 
 export const DEFAULT_MAX_HISTORY_EVENTS = 2000;
 
+/**
+ * Workflow time. Inside the workflow sandbox `Date` is Temporal's deterministic replacement (the
+ * time of the current workflow task, replayed identically); every clock read goes through here.
+ */
+const workflowNow = (): Date => new Date();
+
 // A local activity: the projection is a short database write, so it runs in the worker without a
 // round trip through the server (retried locally; recorded as a marker in history).
 const { projectCampaign } = wf.proxyLocalActivities<CampaignActivities>({
@@ -71,7 +77,7 @@ const { cancelRun, runCounts } = wf.proxyLocalActivities<CampaignActivities>({
 export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<void> {
   const options = input.options ?? {};
   const maxHistoryEvents = options.maxHistoryEvents ?? DEFAULT_MAX_HISTORY_EVENTS;
-  const initial = 'create' in input ? createCampaign(input.create, new Date()) : undefined;
+  const initial = 'create' in input ? createCampaign(input.create, workflowNow()) : undefined;
   let state: CampaignState = 'state' in input ? input.state : initial!.state;
   let projectedRevision = 'state' in input ? input.state.revision : 0;
   // Projections run one after another, in the order changes were accepted.
@@ -109,7 +115,7 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<vo
       )
       .then(async (outcome) => {
         activeRun = undefined;
-        const finished = finishRun(state, run.number, outcome, new Date());
+        const finished = finishRun(state, run.number, outcome, workflowNow());
         if (finished) await accept(finished);
       });
   }
@@ -117,7 +123,7 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<vo
   /** For a stop with a run in flight: cancel it (or let it drain) and count what was sent. */
   async function stopRun(command: Command): Promise<Partial<StopReceipt>> {
     if (command.type !== 'stop' || !activeRun || isReplay(state, command.requestId)) return {};
-    check(state, command, new Date());
+    check(state, command, workflowNow());
     const ref = { campaignId: state.id, number: activeRun.number };
     if (command.mode === 'drain') {
       const c = await runCounts(ref);
@@ -130,7 +136,7 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<vo
 
   async function run(command: Command): Promise<CommandResult> {
     const counted = await stopRun(command);
-    const transition = refuseAsFailure(() => apply(state, command, new Date()));
+    const transition = refuseAsFailure(() => apply(state, command, workflowNow()));
     if (transition?.receipt) {
       transition.receipt = { ...transition.receipt, ...counted };
       transition.state = { ...transition.state, stop: transition.receipt };
@@ -167,7 +173,7 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<vo
       (payload: CommandPayload) => run(asCommand(payload)),
       {
         validator: (payload: CommandPayload) =>
-          refuseAsFailure(() => check(state, asCommand(payload), new Date())),
+          refuseAsFailure(() => check(state, asCommand(payload), workflowNow())),
         description: `${type} the campaign`,
       },
     );
@@ -203,7 +209,7 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<vo
       );
     };
     if (next) {
-      const wait = Date.parse(next.at) - Date.now();
+      const wait = Date.parse(next.at) - workflowNow().getTime();
       // Already due: act now (a short server timer would add about a second).
       const timedOut =
         wait <= 0 ||
@@ -211,7 +217,7 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<vo
           summary: `${next.to === 'live' ? 'go live' : next.to === 'run' ? 'next run' : 'complete'} at ${next.at}`,
         }));
       if (timedOut) {
-        const automatic = tick(state, new Date());
+        const automatic = tick(state, workflowNow());
         if (automatic) {
           if (automatic.run) launchRun(automatic.run);
           await accept(automatic);

@@ -1,10 +1,12 @@
 /** Helpers that give a test file the real services started by global-setup.ts. */
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { Pool } from 'pg';
 import type { DeliveryConfig } from '../../activities';
 import { createPrisma, type PrismaClient } from '../../prisma/client';
+import { startTimeSkippingServer } from '../../toolchain/temporal-server';
 import { createCampaignWorker } from '../../worker/worker';
 
 function required(name: string): string {
@@ -39,6 +41,7 @@ export async function runTestWorker(options: {
   delivery?: Partial<DeliveryConfig>;
 }): Promise<RunningWorker> {
   const pool = new Pool({ connectionString: testDatabaseUrl(), max: 5 });
+  pool.on('error', () => undefined); // idle connections closed when the harness stops PostgreSQL
   const worker = await createCampaignWorker({
     connection: options.connection,
     namespace: options.namespace ?? 'default',
@@ -83,6 +86,31 @@ export async function startDevStack(prefix: string, delivery?: Partial<DeliveryC
       await worker.stop();
       await nativeConnection.close();
       await connection.close();
+      await prisma.$disconnect();
+    },
+  };
+}
+
+export interface TimeSkippingStack {
+  env: TestWorkflowEnvironment;
+  prisma: PrismaClient;
+  taskQueue: string;
+  stop(): Promise<void>;
+}
+
+/** A time-skipping test server of its own, with a real worker on the harness's PostgreSQL. */
+export async function startTimeSkippingStack(prefix: string): Promise<TimeSkippingStack> {
+  const taskQueue = uniqueTaskQueue(prefix);
+  const env = await startTimeSkippingServer();
+  const prisma = testPrisma();
+  const worker = await runTestWorker({ connection: env.nativeConnection, taskQueue, prisma });
+  return {
+    env,
+    prisma,
+    taskQueue,
+    async stop() {
+      await worker.stop();
+      await env.teardown();
       await prisma.$disconnect();
     },
   };
