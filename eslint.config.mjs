@@ -22,8 +22,9 @@ export default tseslint.config(
     },
   },
   {
-    // Workflow code runs in Temporal's deterministic sandbox: no Node built-ins, no I/O.
-    files: ['workflows/**/*.ts'],
+    // Workflow code and the domain it bundles run in Temporal's deterministic sandbox: no Node
+    // built-ins, no I/O.
+    files: ['workflows/**/*.ts', 'domain/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -34,7 +35,17 @@ export default tseslint.config(
               message: 'Workflow code must be deterministic: no Node built-ins.',
             },
             {
-              group: ['@prisma/*', 'pg', 'pino', 'express', '../prisma/*', '../api/*', '../worker/*'],
+              group: [
+                '@prisma/*',
+                'pg',
+                'pino',
+                'express',
+                '../prisma/*',
+                '../api/*',
+                '../worker/*',
+                '../runtime/*',
+                '../readmodel/*',
+              ],
               message: 'Workflow code must not do I/O.',
             },
           ],

@@ -11,8 +11,8 @@
  */
 import { Context } from '@temporalio/activity';
 import type { Pool, PoolClient } from 'pg';
-import { renderTemplate } from '../workflows/review';
-import type { CampaignVersion, Channel } from '../workflows/types';
+import { renderTemplate } from '../domain/review';
+import type { CampaignVersion, Channel } from '../domain/types';
 import {
   createSmtpSender,
   createWebhookSender,

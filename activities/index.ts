@@ -5,7 +5,7 @@
 import type { Pool } from 'pg';
 import { Prisma, type PrismaClient } from '../prisma/client';
 import { campaignWorkflowId } from '../workflows/messages';
-import type { CampaignEvent, CampaignState, CampaignVersion } from '../workflows/types';
+import type { CampaignEvent, CampaignState, CampaignVersion } from '../domain/types';
 
 /** One accepted change, as the workflow hands it to the projection. */
 export interface Projection {

@@ -10,7 +10,7 @@ import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
 import type { PrismaClient } from '../prisma/client';
-import type { Logger } from '../worker/logger';
+import type { Logger } from '../runtime/logger';
 import { audienceRoutes } from './audiences';
 import { authenticate } from './auth';
 import { campaignRoutes } from './campaigns';

@@ -42,8 +42,8 @@ import type {
   EditDraft,
   StopReceipt,
   VersionSpec,
-} from '../workflows/types';
-import { specOf } from '../workflows/lifecycle';
+} from '../domain/types';
+import { specOf } from '../domain/lifecycle';
 import { requestIdOf } from './idempotency';
 import { HttpProblem } from './problem';
 import type { Routes } from './routing';

@@ -3,9 +3,9 @@
  */
 import { Client } from '@temporalio/client';
 import { createPrisma } from '../prisma/client';
-import { ConfigError, connectClient, databaseUrl, temporalSettings } from '../worker/config';
-import { logger } from '../worker/logger';
-import { runUntilSignal } from '../worker/shutdown';
+import { ConfigError, connectClient, databaseUrl, temporalSettings } from '../runtime/config';
+import { logger } from '../runtime/logger';
+import { runUntilSignal } from '../runtime/shutdown';
 import { createApp } from './app';
 import { ensureAdminKey } from './auth';
 

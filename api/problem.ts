@@ -4,7 +4,7 @@
  */
 import type { ErrorRequestHandler, Response } from 'express';
 import { ZodError } from 'zod';
-import type { Logger } from '../worker/logger';
+import type { Logger } from '../runtime/logger';
 
 export interface FieldProblem {
   field: string;

@@ -3,8 +3,8 @@
  * (api/openapi.ts), so the two cannot disagree. Unknown fields are rejected (strict objects).
  */
 import { z } from 'zod';
-import { WEEKDAYS } from '../workflows/schedule';
-import { CAMPAIGN_STATUSES, CAMPAIGN_TYPES, CHANNELS, STOP_MODES } from '../workflows/types';
+import { WEEKDAYS } from '../domain/schedule';
+import { CAMPAIGN_STATUSES, CAMPAIGN_TYPES, CHANNELS, STOP_MODES } from '../domain/types';
 
 export const ROLES = ['viewer', 'editor', 'publisher', 'admin'] as const;
 export type Role = (typeof ROLES)[number];

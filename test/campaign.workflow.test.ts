@@ -23,7 +23,7 @@ import {
   stopUpdate,
   duplicateUpdate,
 } from '../workflows/messages';
-import type { CampaignContent, CreateCampaign } from '../workflows/types';
+import type { CampaignContent, CreateCampaign } from '../domain/types';
 import { startTimeSkippingStack, type TimeSkippingStack } from './harness/stack';
 
 const DAY = 86_400_000;

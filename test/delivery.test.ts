@@ -20,7 +20,7 @@ import {
   stateQuery,
   stopUpdate,
 } from '../workflows/messages';
-import type { CampaignContent, Channel } from '../workflows/types';
+import type { CampaignContent, Channel } from '../domain/types';
 import {
   runTestWorker,
   startDevStack,

@@ -11,8 +11,8 @@ import {
   nextTransition,
   tick,
   type LifecycleErrorCode,
-} from '../workflows/lifecycle';
-import type { CampaignContent, CampaignState, Command, CreateCampaign } from '../workflows/types';
+} from '../domain/lifecycle';
+import type { CampaignContent, CampaignState, Command, CreateCampaign } from '../domain/types';
 
 const T0 = new Date('2026-01-01T00:00:00.000Z');
 const DAY = 86_400_000;

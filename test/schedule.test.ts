@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { DateTime } from 'luxon';
-import { WEEKDAYS, nextRunAt, reviewRecurrence, type Recurrence, type Weekday } from '../workflows/schedule';
+import { WEEKDAYS, nextRunAt, reviewRecurrence, type Recurrence, type Weekday } from '../domain/schedule';
 
 type Window = { startAt?: string; endAt?: string };
 

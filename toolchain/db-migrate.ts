@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { migrate } from '../prisma/migrate';
-import { describeStartupError } from '../worker/shutdown';
+import { describeStartupError } from '../runtime/shutdown';
 import { repoRoot, say } from './common';
 import { resolveDatabase } from './postgres';
 

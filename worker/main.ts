@@ -5,9 +5,9 @@
 import { migrate } from '../prisma/migrate';
 import { createPrisma } from '../prisma/client';
 import { Pool } from 'pg';
-import { connectWorker, databaseUrl, deliveryConfig, temporalSettings } from './config';
-import { installTemporalRuntime, logger } from './logger';
-import { runUntilSignal } from './shutdown';
+import { connectWorker, databaseUrl, deliveryConfig, temporalSettings } from '../runtime/config';
+import { installTemporalRuntime, logger } from '../runtime/logger';
+import { runUntilSignal } from '../runtime/shutdown';
 import { createCampaignWorker } from './worker';
 
 export async function startWorker(env: NodeJS.ProcessEnv = process.env) {

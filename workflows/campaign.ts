@@ -16,7 +16,7 @@ import {
   nextTransition,
   tick,
   type Transition,
-} from './lifecycle';
+} from '../domain/lifecycle';
 import {
   commandSignal,
   commandUpdates,
@@ -42,7 +42,7 @@ import type {
   CommandResult,
   CommandType,
   CreateCampaign,
-} from './types';
+} from '../domain/types';
 
 export interface CampaignWorkflowOptions {
   /** Continue-as-new once history reaches this many events (also when the server suggests it). */

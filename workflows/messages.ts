@@ -23,7 +23,7 @@ import type {
   ModifyCampaign,
   RollbackCampaign,
   StopCampaign,
-} from './types';
+} from '../domain/types';
 
 export const TASK_QUEUE_DEFAULT = 'campaigns';
 

@@ -17,7 +17,7 @@ import {
   stateQuery,
   stopUpdate,
 } from '../../workflows/messages';
-import type { CampaignContent, CreateCampaign } from '../../workflows/types';
+import type { CampaignContent, CreateCampaign } from '../../domain/types';
 
 export interface BenchContext {
   client: Client;

@@ -15,7 +15,7 @@ import { migrate } from '../../prisma/migrate';
 import { startEmbeddedPostgres } from '../../toolchain/postgres';
 import { resolveTemporalCli } from '../../toolchain/temporal-cli';
 import { startDevServer } from '../../toolchain/temporal-server';
-import { installTemporalRuntime } from '../../worker/logger';
+import { installTemporalRuntime } from '../../runtime/logger';
 import { createCampaignWorker } from '../../worker/worker';
 import type { BenchContext } from './scenarios';
 
