@@ -28,12 +28,7 @@ import {
   rollbackUpdate,
   stopUpdate,
 } from '../workflows/messages';
-import {
-  CampaignChannel,
-  CampaignHasDraft,
-  CampaignStatus,
-  CampaignType,
-} from '../workflows/search-attributes';
+import { searchAttributes } from '../workflows/search-attributes';
 import type {
   CommandPayload,
   CommandResult,
@@ -177,10 +172,10 @@ export function campaignRoutes(routes: Routes, deps: CampaignDeps): void {
         staticSummary: `Campaign: ${command.name}`,
         // Set at start so the campaign is findable at once; the workflow keeps them current.
         typedSearchAttributes: [
-          { key: CampaignStatus, value: 'draft' },
-          { key: CampaignHasDraft, value: true },
-          { key: CampaignType, value: command.type },
-          { key: CampaignChannel, value: command.channel },
+          { key: searchAttributes.status, value: 'draft' },
+          { key: searchAttributes.hasDraft, value: true },
+          { key: searchAttributes.type, value: command.type },
+          { key: searchAttributes.channel, value: command.channel },
         ],
       });
     } catch (error) {

@@ -25,14 +25,7 @@ import {
   projectedUpdate,
   stateQuery,
 } from './messages';
-import {
-  CampaignChannel,
-  CampaignHasDraft,
-  CampaignLiveVersion,
-  CampaignNextRunAt,
-  CampaignStatus,
-  CampaignType,
-} from './search-attributes';
+import { searchAttributes } from './search-attributes';
 import { campaignRunWorkflow, runWorkflowId } from './run';
 import type {
   CampaignState,
@@ -272,12 +265,12 @@ function refuseAsFailure<T>(call: () => T): T {
 function publish(state: CampaignState, published: Map<string, unknown>): void {
   const next = nextTransition(state);
   const values = [
-    { key: CampaignStatus, value: state.status },
-    { key: CampaignHasDraft, value: state.draft !== null },
-    { key: CampaignLiveVersion, value: state.live?.number ?? null },
-    { key: CampaignType, value: state.type },
-    { key: CampaignChannel, value: state.channel },
-    { key: CampaignNextRunAt, value: next ? new Date(next.at) : null },
+    { key: searchAttributes.status, value: state.status },
+    { key: searchAttributes.hasDraft, value: state.draft !== null },
+    { key: searchAttributes.liveVersion, value: state.live?.number ?? null },
+    { key: searchAttributes.type, value: state.type },
+    { key: searchAttributes.channel, value: state.channel },
+    { key: searchAttributes.nextRunAt, value: next ? new Date(next.at) : null },
   ];
   const changed = values.filter(
     ({ key, value }) => String(published.get(key.name)) !== String(value) || !published.has(key.name),

@@ -6,18 +6,14 @@
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
-export const CampaignStatus = defineSearchAttributeKey('CampaignStatus', SearchAttributeType.KEYWORD);
-export const CampaignHasDraft = defineSearchAttributeKey('CampaignHasDraft', SearchAttributeType.BOOL);
-export const CampaignLiveVersion = defineSearchAttributeKey('CampaignLiveVersion', SearchAttributeType.INT);
-export const CampaignType = defineSearchAttributeKey('CampaignType', SearchAttributeType.KEYWORD);
-export const CampaignChannel = defineSearchAttributeKey('CampaignChannel', SearchAttributeType.KEYWORD);
-export const CampaignNextRunAt = defineSearchAttributeKey('CampaignNextRunAt', SearchAttributeType.DATETIME);
+/** The keys, by what they hold; each attribute's Temporal name is `Campaign<Field>`. */
+export const searchAttributes = {
+  status: defineSearchAttributeKey('CampaignStatus', SearchAttributeType.KEYWORD),
+  hasDraft: defineSearchAttributeKey('CampaignHasDraft', SearchAttributeType.BOOL),
+  liveVersion: defineSearchAttributeKey('CampaignLiveVersion', SearchAttributeType.INT),
+  type: defineSearchAttributeKey('CampaignType', SearchAttributeType.KEYWORD),
+  channel: defineSearchAttributeKey('CampaignChannel', SearchAttributeType.KEYWORD),
+  nextRunAt: defineSearchAttributeKey('CampaignNextRunAt', SearchAttributeType.DATETIME),
+} as const;
 
-export const CAMPAIGN_SEARCH_ATTRIBUTES = [
-  CampaignStatus,
-  CampaignHasDraft,
-  CampaignLiveVersion,
-  CampaignType,
-  CampaignChannel,
-  CampaignNextRunAt,
-];
+export const CAMPAIGN_SEARCH_ATTRIBUTES = Object.values(searchAttributes);
