@@ -11,14 +11,20 @@ import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
 import type { PrismaClient } from '../prisma/client';
 import type { Logger } from '../runtime/logger';
-import { audienceRoutes } from './audiences';
 import { authenticate } from './auth';
-import { campaignRoutes } from './campaigns';
 import { idempotency } from './idempotency';
-import { keyRoutes } from './keys';
 import { createMetrics } from './metrics';
 import { HttpProblem, problemHandler } from './problem';
 import { Routes } from './routing';
+import { audienceRoutes } from './routes/audiences';
+import { campaignRoutes } from './routes/campaigns';
+import { deliveryRoutes } from './routes/deliveries';
+import { draftRoutes } from './routes/draft';
+import { keyRoutes } from './routes/keys';
+import { lifecycleRoutes } from './routes/lifecycle';
+import { profileRoutes } from './routes/profiles';
+import { versionRoutes } from './routes/versions';
+import { createServices } from './services';
 
 export interface ApiDeps {
   client: Client;
@@ -91,14 +97,24 @@ export function createApp(deps: ApiDeps): express.Express {
   const v1 = express.Router();
   v1.use(authenticate(prisma), idempotency(prisma));
   const routes = new Routes(v1, registry);
-  campaignRoutes(routes, {
+  const services = createServices({
     client,
     prisma,
     taskQueue: deps.taskQueue,
     commandTimeoutMs: deps.commandTimeoutMs ?? 10_000,
   });
-  audienceRoutes(routes, prisma);
-  keyRoutes(routes, prisma);
+  for (const register of [
+    campaignRoutes,
+    draftRoutes,
+    lifecycleRoutes,
+    versionRoutes,
+    profileRoutes,
+    audienceRoutes,
+    deliveryRoutes,
+    keyRoutes,
+  ]) {
+    register(routes, services);
+  }
 
   const document = new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',

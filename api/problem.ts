@@ -4,7 +4,38 @@
  */
 import type { ErrorRequestHandler, Response } from 'express';
 import { ZodError } from 'zod';
+import type { LifecycleErrorCode } from '../domain/lifecycle';
 import type { Logger } from '../runtime/logger';
+
+/**
+ * Every `code` a problem document can carry: the lifecycle's refusals (from the campaign workflow)
+ * and the API's own. Clients may switch on these; a new one is added here first.
+ */
+export type ProblemCode =
+  | LifecycleErrorCode
+  // request shape
+  | 'VALIDATION_FAILED'
+  | 'MALFORMED_JSON'
+  | 'BODY_TOO_LARGE'
+  | 'ROUTE_NOT_FOUND'
+  // who is asking
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'OWN_KEY'
+  | 'API_KEY_NOT_FOUND'
+  // Idempotency-Key
+  | 'REQUEST_IN_PROGRESS'
+  | 'IDEMPOTENCY_KEY_REUSED'
+  // resources
+  | 'CAMPAIGN_NOT_FOUND'
+  | 'PROFILE_NOT_FOUND'
+  | 'AUDIENCE_NOT_FOUND'
+  | 'AUDIENCE_EXISTS'
+  | 'FILTER_AUDIENCE'
+  | 'UNKNOWN_PROFILES'
+  // the service itself
+  | 'WORKFLOW_UNAVAILABLE'
+  | 'INTERNAL';
 
 export interface FieldProblem {
   field: string;
@@ -14,7 +45,7 @@ export interface FieldProblem {
 export class HttpProblem extends Error {
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ProblemCode,
     readonly detail: string,
     readonly errors: FieldProblem[] = [],
     readonly headers: Record<string, string> = {},
@@ -49,6 +80,11 @@ export function sendProblem(res: Response, problem: HttpProblem): void {
       detail: problem.detail,
       ...(problem.errors.length ? { errors: problem.errors } : {}),
     });
+}
+
+/** 400 naming one field and the rule it broke. */
+export function invalidField(field: string, message: string): HttpProblem {
+  return new HttpProblem(400, 'VALIDATION_FAILED', `${field} ${message}`, [{ field, message }]);
 }
 
 export function fromZod(error: ZodError): HttpProblem {

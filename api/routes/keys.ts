@@ -1,29 +1,12 @@
 /** API key management (admin only). */
-import { HttpProblem } from './problem';
-import type { Routes } from './routing';
-import { createApiKey } from './auth';
-import {
-  apiKeyCreatedSchema,
-  apiKeyListSchema,
-  apiKeySchema,
-  createKeySchema,
-  idParams,
-  type Role,
-} from './schemas';
-import type { PrismaClient } from '../prisma/client';
+import { createApiKey } from '../auth';
+import { HttpProblem } from '../problem';
+import type { Routes } from '../routing';
+import { apiKeyCreatedSchema, apiKeyListSchema, apiKeySchema, createKeySchema, idParams } from '../schemas';
+import type { Services } from '../services';
+import { toKey } from '../views';
 
-type KeyRow = Awaited<ReturnType<PrismaClient['apiKey']['findUniqueOrThrow']>>;
-
-const toKey = (row: KeyRow) => ({
-  id: row.id,
-  name: row.name,
-  role: row.role as Role,
-  prefix: row.prefix,
-  createdAt: row.createdAt.toISOString(),
-  revokedAt: row.revokedAt?.toISOString() ?? null,
-});
-
-export function keyRoutes(routes: Routes, prisma: PrismaClient): void {
+export function keyRoutes(routes: Routes, { prisma }: Services): void {
   routes.add({
     method: 'post',
     path: '/v1/api-keys',

@@ -1,0 +1,146 @@
+/**
+ * Changing campaigns: one function per user action, each telling its story — check what the
+ * workflow cannot know, send the typed command update, read back what was projected. The workflow
+ * decides; nothing here writes lifecycle state.
+ */
+import { randomUUID } from 'node:crypto';
+import { v5 as uuidv5 } from 'uuid';
+import type {
+  CommandMeta,
+  CommandPayload,
+  CreateCampaign,
+  Draft,
+  EditDraft,
+  StopMode,
+  StopReceipt,
+} from '../domain/types';
+import type { AudienceStore } from '../readmodel/audiences';
+import { specOfRow, type CampaignRow, type VersionRow } from '../readmodel/campaigns';
+import {
+  activateUpdate,
+  archiveUpdate,
+  deleteUpdate,
+  discardUpdate,
+  duplicateUpdate,
+  editUpdate,
+  modifyUpdate,
+  rollbackUpdate,
+  stopUpdate,
+} from '../workflows/messages';
+import { requireDraft, type CampaignQueries } from './campaign-queries';
+import { HttpProblem } from './problem';
+import type { TemporalGateway } from './temporal-gateway';
+
+/** Namespace of campaign ids derived from an idempotency scope (UUIDv5, RFC 9562). */
+const CAMPAIGN_ID_NAMESPACE = '6f1c1a9e-3f57-4c55-9a36-1d2f7a0b8c41';
+
+export type NewCampaign = Omit<CreateCampaign, 'campaignId' | keyof CommandMeta>;
+
+export interface CommandDeps {
+  gateway: TemporalGateway;
+  queries: CampaignQueries;
+  audiences: AudienceStore;
+}
+
+export function campaignCommands({ gateway, queries, audiences }: CommandDeps) {
+  /**
+   * Starts a campaign. With an idempotency scope (API key, Idempotency-Key, URL) its id is derived
+   * from it, so a retry can never create a second campaign.
+   */
+  async function create(campaign: NewCampaign, meta: CommandMeta, idempotencyScope?: string) {
+    const campaignId = idempotencyScope ? uuidv5(idempotencyScope, CAMPAIGN_ID_NAMESPACE) : randomUUID();
+    await gateway.create({ ...campaign, ...meta, campaignId });
+    return queries.campaign(campaignId);
+  }
+
+  return {
+    create,
+
+    async editDraft(id: string, edit: CommandPayload<EditDraft>): Promise<Draft> {
+      await queries.campaign(id);
+      const result = await gateway.send(id, editUpdate, edit, { noDraftStatus: 404 });
+      return requireDraft(result.state.draft);
+    },
+
+    /** "Modify campaign": a new draft from the live version, which keeps running. */
+    async modify(id: string, meta: CommandMeta): Promise<Draft> {
+      await queries.campaign(id);
+      return requireDraft((await gateway.send(id, modifyUpdate, meta)).state.draft);
+    },
+
+    async discardDraft(id: string, meta: CommandMeta): Promise<void> {
+      await queries.campaign(id);
+      await gateway.send(id, discardUpdate, meta, { noDraftStatus: 404 });
+    },
+
+    /** A new draft from an earlier version's spec, which the workflow cannot read itself. */
+    async rollback(id: string, version: number, meta: CommandMeta): Promise<Draft> {
+      const spec = specOfRow(await queries.version(id, version));
+      return requireDraft((await gateway.send(id, rollbackUpdate, { ...meta, version, spec })).state.draft);
+    },
+
+    /**
+     * "Review and activate": the workflow reviews the draft; the audience's existence is checked
+     * here, where the read model is. The draft becomes the new live version.
+     */
+    async activate(
+      id: string,
+      meta: CommandMeta & { expectedRevision?: number },
+    ): Promise<{ campaign: CampaignRow; version: VersionRow }> {
+      const audienceId = ((await queries.campaign(id)).draft as Draft | null)?.audience?.audienceId;
+      if (audienceId && !(await audiences.audienceExists(audienceId))) {
+        throw new HttpProblem(422, 'REVIEW_FAILED', 'review failed', [
+          { field: 'audience.audienceId', message: `no audience with id ${audienceId}` },
+        ]);
+      }
+      const result = await gateway.send(id, activateUpdate, meta);
+      const [campaign, version] = await Promise.all([
+        queries.campaign(id),
+        queries.version(id, result.state.versionCount),
+      ]);
+      return { campaign, version };
+    },
+
+    /** "Stop campaign": read-only for ever; the receipt says what was sent and cancelled. */
+    async stop(id: string, mode: StopMode, meta: CommandMeta) {
+      await queries.campaign(id);
+      const result = await gateway.send(id, stopUpdate, { ...meta, mode });
+      const campaign = await queries.campaign(id);
+      const receipt = result.receipt ?? (campaign.stopReceipt as StopReceipt | null);
+      return { campaign, receipt };
+    },
+
+    /** A new draft campaign with the same content; the source workflow refuses if stopped. */
+    async duplicate(id: string, meta: CommandMeta, idempotencyScope?: string): Promise<CampaignRow> {
+      await queries.campaign(id);
+      const source = (await gateway.send(id, duplicateUpdate, meta)).duplicate!;
+      return create(
+        {
+          name: source.name,
+          description: source.description,
+          tags: source.tags,
+          type: source.type,
+          channel: source.channel,
+          content: source.spec.content,
+          schedule: source.spec.schedule,
+          origin: source.origin,
+        },
+        { ...meta, requestId: `${meta.requestId}:copy` },
+        idempotencyScope,
+      );
+    },
+
+    async archive(id: string, meta: CommandMeta): Promise<CampaignRow> {
+      await queries.campaign(id);
+      await gateway.send(id, archiveUpdate, meta);
+      return queries.campaign(id);
+    },
+
+    async remove(id: string, meta: CommandMeta): Promise<void> {
+      await queries.campaign(id);
+      await gateway.send(id, deleteUpdate, meta);
+    },
+  };
+}
+
+export type CampaignCommands = ReturnType<typeof campaignCommands>;

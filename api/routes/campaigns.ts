@@ -1,0 +1,88 @@
+/** Campaigns as a collection: create, list, read one, and its audit trail. */
+import { commandMeta, idempotencyScope } from '../http';
+import type { Routes } from '../routing';
+import {
+  campaignListSchema,
+  campaignSchema,
+  createCampaignSchema,
+  historySchema,
+  idParams,
+  listQuerySchema,
+} from '../schemas';
+import type { Services } from '../services';
+import { toCampaign, toHistoryItem } from '../views';
+
+export function campaignRoutes(routes: Routes, { commands, queries }: Services): void {
+  routes.add({
+    method: 'post',
+    path: '/v1/campaigns',
+    tag: 'campaigns',
+    summary: 'Create a draft campaign',
+    permission: 'edit',
+    body: createCampaignSchema,
+    headers: ['Idempotency-Key'],
+    responses: { 201: { description: 'created', schema: campaignSchema } },
+    async handler({ body, req, res }) {
+      const row = await commands.create(body, commandMeta(req), idempotencyScope(req));
+      res
+        .status(201)
+        .location(`/v1/campaigns/${row.id}`)
+        .set('ETag', `"${row.revision}"`)
+        .json(toCampaign(row));
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/v1/campaigns',
+    tag: 'campaigns',
+    summary: 'List campaigns',
+    description:
+      'Newest first, cursor-paginated. Archived campaigns are hidden unless status=archived. ' +
+      '`hasDraft=true` with `status=live` gives the live campaigns with a draft in progress.',
+    permission: 'read',
+    query: listQuerySchema,
+    responses: { 200: { description: 'a page of campaigns', schema: campaignListSchema } },
+    async handler({ query: { limit, cursor, hasDraft, ...filter }, res }) {
+      const { rows, nextCursor } = await queries.list(
+        { ...filter, ...(hasDraft ? { hasDraft: hasDraft === 'true' } : {}) },
+        limit,
+        cursor,
+      );
+      res.json({ items: rows.map(toCampaign), nextCursor });
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/v1/campaigns/:id',
+    tag: 'campaigns',
+    summary: 'Get a campaign',
+    permission: 'read',
+    params: idParams,
+    responses: {
+      200: { description: 'the campaign (ETag: its revision)', schema: campaignSchema },
+      404: { description: 'no such campaign' },
+    },
+    async handler({ params, res }) {
+      const row = await queries.campaign(params.id);
+      res.set('ETag', `"${row.revision}"`).json(toCampaign(row));
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/v1/campaigns/:id/history',
+    tag: 'campaigns',
+    summary: 'Audit trail: who did what, when, on which version',
+    permission: 'read',
+    params: idParams,
+    responses: {
+      200: { description: 'accepted changes, oldest first', schema: historySchema },
+      404: { description: 'no such campaign' },
+    },
+    async handler({ params, res }) {
+      res.json({ items: (await queries.history(params.id)).map(toHistoryItem) });
+    },
+  });
+}

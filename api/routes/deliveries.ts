@@ -1,0 +1,46 @@
+/** What a campaign sent: its runs with counts, and its messages with the version each used. */
+import { messageCursor, page } from '../cursor';
+import type { Routes } from '../routing';
+import { idParams, messageListSchema, messagesQuerySchema, runListSchema } from '../schemas';
+import type { Services } from '../services';
+import { toMessage, toRun } from '../views';
+
+export function deliveryRoutes(routes: Routes, { deliveries, queries }: Services): void {
+  routes.add({
+    method: 'get',
+    path: '/v1/campaigns/:id/runs',
+    tag: 'delivery',
+    summary: 'Runs of a campaign, with message counts by status',
+    permission: 'read',
+    params: idParams,
+    responses: {
+      200: { description: 'runs, oldest first', schema: runListSchema },
+      404: { description: 'no such campaign' },
+    },
+    async handler({ params, res }) {
+      await queries.campaign(params.id);
+      res.json({ items: (await deliveries.runs(params.id)).map(toRun) });
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/v1/campaigns/:id/messages',
+    tag: 'delivery',
+    summary: 'Messages of a campaign (the outbox): one per recipient and run, with its version',
+    permission: 'read',
+    params: idParams,
+    query: messagesQuerySchema,
+    responses: {
+      200: { description: 'a page of messages', schema: messageListSchema },
+      404: { description: 'no such campaign' },
+    },
+    async handler({ params, query: { limit, cursor, ...filter }, res }) {
+      await queries.campaign(params.id);
+      const after = cursor ? messageCursor.decode(cursor) : undefined;
+      const rows = await deliveries.messages(params.id, filter, limit, after);
+      const { rows: shown, nextCursor } = page(rows, limit, messageCursor, (m) => m);
+      res.json({ items: shown.map(toMessage), nextCursor });
+    },
+  });
+}

@@ -1,0 +1,31 @@
+/** Everything the routes stand on, built once per app from its dependencies. */
+import type { Client } from '@temporalio/client';
+import type { PrismaClient } from '../prisma/client';
+import { audienceStore } from '../readmodel/audiences';
+import { campaignStore } from '../readmodel/campaigns';
+import { deliveryStore } from '../readmodel/deliveries';
+import { campaignCommands } from './campaign-commands';
+import { campaignQueries } from './campaign-queries';
+import { TemporalGateway } from './temporal-gateway';
+
+export interface ServiceDeps {
+  client: Client;
+  prisma: PrismaClient;
+  taskQueue: string;
+  commandTimeoutMs: number;
+}
+
+export function createServices({ client, prisma, taskQueue, commandTimeoutMs }: ServiceDeps) {
+  const gateway = new TemporalGateway({ client, taskQueue, commandTimeoutMs });
+  const audiences = audienceStore(prisma);
+  const queries = campaignQueries(campaignStore(prisma));
+  return {
+    prisma,
+    audiences,
+    deliveries: deliveryStore(prisma),
+    queries,
+    commands: campaignCommands({ gateway, queries, audiences }),
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;

@@ -1,0 +1,103 @@
+/** Rows of the read model as the API shows them (the shapes in ./schemas). */
+import type { Role } from './schemas';
+import type { AudienceRow, ProfileRow } from '../readmodel/audiences';
+import { specOfRow, type CampaignRow, type HistoryRow, type VersionRow } from '../readmodel/campaigns';
+import type { MessageRow, RunRow } from '../readmodel/deliveries';
+import type { PrismaClient } from '../prisma/client';
+
+type KeyRow = Awaited<ReturnType<PrismaClient['apiKey']['findUniqueOrThrow']>>;
+
+export function toCampaign(row: CampaignRow) {
+  return {
+    id: row.id,
+    workflowId: row.workflowId,
+    name: row.name,
+    description: row.description,
+    tags: row.tags,
+    type: row.type,
+    channel: row.channel,
+    status: row.status,
+    liveVersion: row.liveVersion,
+    hasDraft: row.hasDraft,
+    draftRevision: row.draftRevision,
+    startAt: row.startAt?.toISOString() ?? null,
+    endAt: row.endAt?.toISOString() ?? null,
+    origin: row.originCampaignId ? { campaignId: row.originCampaignId, version: row.originVersion } : null,
+    finishedAs: row.finishedAs,
+    stopReceipt: row.stopReceipt,
+    revision: row.revision,
+    createdBy: row.createdBy,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+export function toVersion(row: VersionRow) {
+  return {
+    number: row.number,
+    ...specOfRow(row),
+    activatedAt: row.activatedAt.toISOString(),
+    activatedBy: row.activatedBy,
+    basedOn: row.basedOn,
+  };
+}
+
+export function toHistoryItem(e: HistoryRow) {
+  return {
+    action: e.action,
+    actor: e.actor,
+    version: e.version,
+    at: e.at.toISOString(),
+    requestId: e.requestId,
+  };
+}
+
+export function toProfile(row: ProfileRow) {
+  return { ...row, updatedAt: row.updatedAt.toISOString() };
+}
+
+export function toAudience(row: AudienceRow, members: number) {
+  return {
+    id: row.id,
+    name: row.name,
+    filter: row.filter as object | null,
+    members,
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
+export function toRun(r: RunRow & { counts: Record<string, number> }) {
+  return {
+    number: r.number,
+    version: r.version,
+    status: r.status,
+    startedAt: r.startedAt.toISOString(),
+    finishedAt: r.finishedAt?.toISOString() ?? null,
+    recipients: r.recipients,
+    counts: r.counts,
+  };
+}
+
+export function toMessage(m: MessageRow) {
+  return {
+    run: m.runNumber,
+    profileId: m.profileId,
+    version: m.version,
+    status: m.status,
+    reason: m.reason,
+    rendered: m.rendered as Record<string, string> | null,
+    createdAt: m.createdAt.toISOString(),
+    sentAt: m.sentAt?.toISOString() ?? null,
+  };
+}
+
+export function toKey(row: KeyRow) {
+  return {
+    id: row.id,
+    name: row.name,
+    role: row.role as Role,
+    prefix: row.prefix,
+    createdAt: row.createdAt.toISOString(),
+    revokedAt: row.revokedAt?.toISOString() ?? null,
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * What campaigns sent, as the API reads it: runs with message counts, and messages page by page.
+ * Delivery writes these tables with its own bulk SQL on the hot path (activities/delivery.ts).
+ */
+import type { PrismaClient } from '../prisma/client';
+
+export type RunRow = Awaited<ReturnType<PrismaClient['campaignRun']['findUniqueOrThrow']>>;
+export type MessageRow = Awaited<ReturnType<PrismaClient['message']['findUniqueOrThrow']>>;
+
+export interface MessageFilter {
+  run?: number;
+  status?: string;
+}
+
+/** Keyset position in a campaign's messages (run, then recipient). */
+export interface MessageCursor {
+  runNumber: number;
+  profileId: string;
+}
+
+export function deliveryStore(prisma: PrismaClient) {
+  return {
+    /** Runs oldest first, each with its message counts by status. */
+    async runs(campaignId: string): Promise<Array<RunRow & { counts: Record<string, number> }>> {
+      const [runs, counts] = await Promise.all([
+        prisma.campaignRun.findMany({ where: { campaignId }, orderBy: { number: 'asc' } }),
+        prisma.message.groupBy({ by: ['runNumber', 'status'], where: { campaignId }, _count: true }),
+      ]);
+      return runs.map((run) => ({
+        ...run,
+        counts: Object.fromEntries(
+          counts.filter((c) => c.runNumber === run.number).map((c) => [c.status, c._count]),
+        ),
+      }));
+    },
+
+    /** A page of messages; one row more than `limit` tells that a next page exists. */
+    messages(
+      campaignId: string,
+      filter: MessageFilter,
+      limit: number,
+      after?: MessageCursor,
+    ): Promise<MessageRow[]> {
+      return prisma.message.findMany({
+        where: {
+          campaignId,
+          ...(filter.run ? { runNumber: filter.run } : {}),
+          ...(filter.status ? { status: filter.status } : {}),
+          ...(after
+            ? {
+                OR: [
+                  { runNumber: { gt: after.runNumber } },
+                  { runNumber: after.runNumber, profileId: { gt: after.profileId } },
+                ],
+              }
+            : {}),
+        },
+        orderBy: [{ runNumber: 'asc' }, { profileId: 'asc' }],
+        take: limit + 1,
+      });
+    },
+  };
+}
+
+export type DeliveryStore = ReturnType<typeof deliveryStore>;
