@@ -1,13 +1,10 @@
 /**
- * The API's schemas, in zod: they validate every request and generate the OpenAPI document
- * (api/openapi.ts), so the two cannot disagree. Unknown fields are rejected (strict objects).
+ * Campaign requests and responses: create, edit the draft, lifecycle commands, versions, history.
+ * Unknown fields are rejected (strict objects).
  */
 import { z } from 'zod';
-import { WEEKDAYS } from '../domain/schedule';
-import { CAMPAIGN_STATUSES, CAMPAIGN_TYPES, CHANNELS, STOP_MODES } from '../domain/types';
-
-export const ROLES = ['viewer', 'editor', 'publisher', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
+import { WEEKDAYS } from '../../domain/schedule';
+import { CAMPAIGN_STATUSES, CAMPAIGN_TYPES, CHANNELS, STOP_MODES } from '../../domain/types';
 
 const instant = z.iso.datetime({ offset: true });
 const template = z.string().max(100_000);
@@ -98,8 +95,6 @@ export const stopSchema = z.strictObject({ mode: z.enum(STOP_MODES) }).meta({ id
 export const rollbackSchema = z
   .strictObject({ version: z.number().int().min(1) })
   .meta({ id: 'RollbackRequest' });
-export const emptySchema = z.strictObject({}).meta({ id: 'Empty' });
-
 export const listQuerySchema = z.strictObject({
   status: z.enum(CAMPAIGN_STATUSES).optional(),
   hasDraft: z.enum(['true', 'false']).optional(),
@@ -111,17 +106,12 @@ export const listQuerySchema = z.strictObject({
   cursor: z.string().max(200).optional().meta({ description: 'nextCursor of the previous page' }),
 });
 
-export const idParams = z.strictObject({ id: z.uuid() });
 export const versionParams = z.strictObject({ id: z.uuid(), n: z.coerce.number().int().min(1) });
 export const diffParams = z.strictObject({
   id: z.uuid(),
   a: z.coerce.number().int().min(1),
   b: z.coerce.number().int().min(1),
 });
-
-export const createKeySchema = z
-  .strictObject({ name: z.string().trim().min(1).max(100), role: z.enum(ROLES) })
-  .meta({ id: 'CreateApiKey' });
 
 // Responses
 
@@ -230,124 +220,3 @@ export const activationSchema = z
 export const stopResponseSchema = z
   .object({ campaign: campaignSchema, receipt: stopReceiptSchema })
   .meta({ id: 'StopResponse' });
-
-export const apiKeySchema = z
-  .object({
-    id: z.uuid(),
-    name: z.string(),
-    role: z.enum(ROLES),
-    prefix: z.string(),
-    createdAt: z.string(),
-    revokedAt: z.string().nullable(),
-  })
-  .meta({ id: 'ApiKey' });
-export const apiKeyCreatedSchema = apiKeySchema
-  .extend({ key: z.string().meta({ description: 'the secret; shown only in this response' }) })
-  .meta({ id: 'ApiKeyCreated' });
-export const apiKeyListSchema = z.object({ items: z.array(apiKeySchema) }).meta({ id: 'ApiKeyList' });
-
-export const problemSchema = z
-  .object({
-    type: z.string(),
-    title: z.string(),
-    status: z.number().int(),
-    code: z.string(),
-    detail: z.string(),
-    errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
-  })
-  .meta({ id: 'Problem' });
-
-// Profiles, audiences, runs and messages
-
-const attributes = z
-  .record(z.string(), z.unknown())
-  .meta({ description: 'any JSON attributes (firstName, tier, …)' });
-
-export const profileSchema = z
-  .strictObject({
-    id: z.string().min(1).max(200),
-    email: z.email().nullable().optional(),
-    phone: z.string().max(32).nullable().optional(),
-    pushToken: z.string().max(4096).nullable().optional(),
-    attributes: attributes.default({}),
-    subscribed: z.boolean().default(true),
-  })
-  .meta({ id: 'Profile' });
-export const upsertProfilesSchema = z
-  .strictObject({ profiles: z.array(profileSchema).min(1).max(10_000) })
-  .meta({ id: 'UpsertProfiles' });
-export const upsertProfilesResultSchema = z
-  .object({ upserted: z.number().int() })
-  .meta({ id: 'UpsertProfilesResult' });
-export const profileParams = z.strictObject({ id: z.string().min(1).max(200) });
-export const profileOutSchema = z
-  .object({
-    id: z.string(),
-    email: z.string().nullable(),
-    phone: z.string().nullable(),
-    pushToken: z.string().nullable(),
-    attributes,
-    subscribed: z.boolean(),
-    updatedAt: z.string(),
-  })
-  .meta({ id: 'ProfileOut' });
-
-export const createAudienceSchema = z
-  .strictObject({
-    name: z.string().trim().min(1).max(200),
-    filter: z
-      .record(z.string(), z.unknown())
-      .optional()
-      .meta({ description: 'profiles whose attributes contain all these values; omit for a static list' }),
-  })
-  .meta({ id: 'CreateAudience' });
-export const audienceMembersSchema = z
-  .strictObject({
-    add: z.array(z.string().min(1).max(200)).max(10_000).default([]),
-    remove: z.array(z.string().min(1).max(200)).max(10_000).default([]),
-  })
-  .meta({ id: 'AudienceMembers' });
-export const audienceSchema = z
-  .object({
-    id: z.uuid(),
-    name: z.string(),
-    filter: z.record(z.string(), z.unknown()).nullable(),
-    members: z.number().int().meta({ description: 'static lists: member count; filters: matching profiles' }),
-    createdAt: z.string(),
-  })
-  .meta({ id: 'Audience' });
-
-export const runSchema = z
-  .object({
-    number: z.number().int(),
-    version: z.number().int(),
-    status: z.enum(['running', 'completed', 'cancelled', 'failed']),
-    startedAt: z.string(),
-    finishedAt: z.string().nullable(),
-    recipients: z.number().int(),
-    counts: z.record(z.string(), z.number().int()),
-  })
-  .meta({ id: 'Run' });
-export const runListSchema = z.object({ items: z.array(runSchema) }).meta({ id: 'RunList' });
-
-export const messagesQuerySchema = z.strictObject({
-  run: z.coerce.number().int().min(1).optional(),
-  status: z.enum(['sent', 'delivered', 'failed', 'excluded', 'cancelled']).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: z.string().max(300).optional(),
-});
-export const messageSchema = z
-  .object({
-    run: z.number().int(),
-    profileId: z.string(),
-    version: z.number().int(),
-    status: z.string(),
-    reason: z.string().nullable(),
-    rendered: z.record(z.string(), z.string()).nullable(),
-    createdAt: z.string(),
-    sentAt: z.string().nullable(),
-  })
-  .meta({ id: 'Message' });
-export const messageListSchema = z
-  .object({ items: z.array(messageSchema), nextCursor: z.string().nullable() })
-  .meta({ id: 'MessageList' });

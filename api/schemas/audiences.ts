@@ -1,0 +1,60 @@
+/** Profiles and audiences. */
+import { z } from 'zod';
+
+const attributes = z
+  .record(z.string(), z.unknown())
+  .meta({ description: 'any JSON attributes (firstName, tier, …)' });
+
+export const profileSchema = z
+  .strictObject({
+    id: z.string().min(1).max(200),
+    email: z.email().nullable().optional(),
+    phone: z.string().max(32).nullable().optional(),
+    pushToken: z.string().max(4096).nullable().optional(),
+    attributes: attributes.default({}),
+    subscribed: z.boolean().default(true),
+  })
+  .meta({ id: 'Profile' });
+export const upsertProfilesSchema = z
+  .strictObject({ profiles: z.array(profileSchema).min(1).max(10_000) })
+  .meta({ id: 'UpsertProfiles' });
+export const upsertProfilesResultSchema = z
+  .object({ upserted: z.number().int() })
+  .meta({ id: 'UpsertProfilesResult' });
+export const profileParams = z.strictObject({ id: z.string().min(1).max(200) });
+export const profileOutSchema = z
+  .object({
+    id: z.string(),
+    email: z.string().nullable(),
+    phone: z.string().nullable(),
+    pushToken: z.string().nullable(),
+    attributes,
+    subscribed: z.boolean(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'ProfileOut' });
+
+export const createAudienceSchema = z
+  .strictObject({
+    name: z.string().trim().min(1).max(200),
+    filter: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .meta({ description: 'profiles whose attributes contain all these values; omit for a static list' }),
+  })
+  .meta({ id: 'CreateAudience' });
+export const audienceMembersSchema = z
+  .strictObject({
+    add: z.array(z.string().min(1).max(200)).max(10_000).default([]),
+    remove: z.array(z.string().min(1).max(200)).max(10_000).default([]),
+  })
+  .meta({ id: 'AudienceMembers' });
+export const audienceSchema = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    filter: z.record(z.string(), z.unknown()).nullable(),
+    members: z.number().int().meta({ description: 'static lists: member count; filters: matching profiles' }),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'Audience' });

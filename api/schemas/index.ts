@@ -1,0 +1,9 @@
+/**
+ * The API's schemas, in zod: they validate every request and generate the OpenAPI document
+ * (api/routing.ts registers both from one route declaration), so the two cannot disagree.
+ */
+export * from './audiences';
+export * from './campaigns';
+export * from './common';
+export * from './deliveries';
+export * from './keys';
