@@ -115,6 +115,7 @@ export function createApp(deps: ApiDeps): express.Express {
   ]) {
     register(routes, services);
   }
+  routes.close();
 
   const document = new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',

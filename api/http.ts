@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Request } from 'express';
 import type { CommandMeta } from '../domain/types';
 import { requestIdOf } from './idempotency';
-import { invalidField } from './problem';
+import { HttpProblem, invalidField } from './problem';
 
 /** The acting key's name (authenticated routes only). */
 export function actorOf(req: Request): string {
@@ -15,13 +15,32 @@ export function commandMeta(req: Request): CommandMeta {
   return { requestId: requestIdOf(req, randomUUID), actor: actorOf(req) };
 }
 
-/** The revision in `If-Match`, if any (`*` means any). */
+/** One entity-tag (RFC 9110), weak or strong, or `*`. Stated in the OpenAPI document. */
+export const IF_MATCH_PATTERN = '^(\\*|(W/)?"[\\x21\\x23-\\x7e]*")$';
+const IF_MATCH = new RegExp(IF_MATCH_PATTERN);
+
+/**
+ * The draft revision `If-Match` requires, if any (`*` means any). Comparison is strong (RFC 9110):
+ * a weak tag, or one that is not a draft's ETag, can never match, so it answers 412.
+ */
 export function ifMatch(req: Request): number | undefined {
-  const header = req.get('If-Match');
-  if (header === undefined || header.trim() === '*') return undefined;
-  const match = /^\s*(?:W\/)?"?(\d+)"?\s*$/.exec(header);
-  if (!match) throw invalidField('If-Match', 'must be an ETag such as "3"');
-  return Number(match[1]);
+  const header = req.get('If-Match')?.trim();
+  if (header === undefined || header === '*') return undefined;
+  if (!IF_MATCH.test(header)) throw invalidField('If-Match', 'must be an ETag such as "3", or *');
+  const revision = /^"(\d{1,9})"$/.exec(header);
+  if (!revision) {
+    throw new HttpProblem(
+      412,
+      'REVISION_MISMATCH',
+      `If-Match ${header} is not the draft’s ETag (draft ETags look like "3"; comparison is strong)`,
+    );
+  }
+  return Number(revision[1]);
+}
+
+/** The ETag of a campaign's own representation (its revision), distinct from a draft's ETag. */
+export function campaignETag(revision: number): string {
+  return `"campaign-${revision}"`;
 }
 
 /** `{ expectedRevision }` from `If-Match`, or nothing. */

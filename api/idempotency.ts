@@ -1,78 +1,91 @@
 /**
- * `Idempotency-Key` on POST: the first request with a key runs and its response is stored; a retry
- * with the same key and the same request gets the stored response (and the action happens once);
- * the same key with a different request is refused. Records are per API key.
+ * `Idempotency-Key` on every write (POST, PUT, PATCH, DELETE): the first request with a key runs and
+ * its response is stored; a retry with the same key and the same request gets the stored response
+ * (and the action happens once); the same key with a different request is refused. Records are per
+ * API key and kept `IDEMPOTENCY_RETENTION_HOURS`; a first request that died mid-way (its record
+ * still in progress after `IN_PROGRESS_LEASE_MS`) is taken over by the next retry.
  */
 import { createHash } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { Prisma, type PrismaClient } from '../prisma/client';
-import { HttpProblem } from './problem';
+import { HttpProblem, invalidField } from './problem';
 
-const KEY = /^[\x21-\x7e]{1,200}$/;
+/** 1-200 visible ASCII characters. Stated in the OpenAPI document. */
+export const IDEMPOTENCY_KEY_PATTERN = '^[\\x21-\\x7e]{1,200}$';
+const KEY = new RegExp(IDEMPOTENCY_KEY_PATTERN);
+
+export const IDEMPOTENCY_RETENTION_HOURS = 24;
+
+/** Longer than any request may take (commands wait at most 10 s for the workflow). */
+const IN_PROGRESS_LEASE_MS = 60_000;
+
+const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 export function requestHash(req: Request): string {
-  return createHash('sha256')
-    .update(`${req.method} ${req.originalUrl}\n${JSON.stringify(req.body ?? null)}`)
-    .digest('hex');
+  return sha256(`${req.method} ${req.originalUrl}\n${JSON.stringify(req.body ?? null)}`);
 }
 
-/** The command request id for this request: scoped to the caller's key, or fresh. */
+/**
+ * The command request id for this request: from the caller's key, `Idempotency-Key`, method and
+ * URL (so one key can never stand for two different commands), or fresh.
+ */
 export function requestIdOf(req: Request, fallback: () => string): string {
   const key = req.get('Idempotency-Key');
-  return key && req.principal ? `${req.principal.keyId}:${key}` : fallback();
+  if (!key || !req.principal) return fallback();
+  return `${req.principal.keyId}:${sha256(`${req.method} ${req.originalUrl}\n${key}`).slice(0, 32)}`;
+}
+
+/** Deletes records past their retention; returns how many. */
+export async function purgeIdempotencyRecords(prisma: PrismaClient, now = new Date()): Promise<number> {
+  const before = new Date(now.getTime() - IDEMPOTENCY_RETENTION_HOURS * 3_600_000);
+  return (await prisma.idempotencyRecord.deleteMany({ where: { createdAt: { lt: before } } })).count;
 }
 
 export function idempotency(prisma: PrismaClient) {
-  return async (req: Request, res: Response, next: NextFunction) => {
-    const key = req.get('Idempotency-Key');
-    if (req.method !== 'POST' || key === undefined || !req.principal) return next();
-    if (!KEY.test(key)) {
-      return next(
-        new HttpProblem(400, 'VALIDATION_FAILED', 'Idempotency-Key must be 1-200 visible ASCII characters', [
-          { field: 'Idempotency-Key', message: 'must be 1-200 visible ASCII characters' },
-        ]),
-      );
-    }
-    const apiKeyId = req.principal.keyId;
-    const hash = requestHash(req);
+  /** Claims the key for this request: true when it runs now, else the stored record. */
+  async function claim(apiKeyId: string, key: string, hash: string) {
     try {
       await prisma.idempotencyRecord.create({ data: { apiKeyId, key, requestHash: hash } });
+      return true;
     } catch (error) {
       if (!(error instanceof Prisma.PrismaClientKnownRequestError) || error.code !== 'P2002') throw error;
-      const previous = await prisma.idempotencyRecord.findUnique({
-        where: { apiKeyId_key: { apiKeyId, key } },
-      });
-      if (!previous)
-        return next(new HttpProblem(409, 'REQUEST_IN_PROGRESS', 'retry shortly', [], { 'Retry-After': '1' }));
-      if (previous.requestHash !== hash) {
-        return next(
-          new HttpProblem(
-            422,
-            'IDEMPOTENCY_KEY_REUSED',
-            'this Idempotency-Key was already used for a different request; use a new key',
-          ),
-        );
+    }
+    // Take over a record whose request died before answering (same request only).
+    const stale = new Date(Date.now() - IN_PROGRESS_LEASE_MS);
+    const { count } = await prisma.idempotencyRecord.updateMany({
+      where: { apiKeyId, key, requestHash: hash, status: null, createdAt: { lt: stale } },
+      data: { createdAt: new Date() },
+    });
+    if (count === 1) return true;
+    return prisma.idempotencyRecord.findUnique({ where: { apiKeyId_key: { apiKeyId, key } } });
+  }
+
+  return async (req: Request, res: Response, next: NextFunction) => {
+    const key = req.get('Idempotency-Key');
+    if (!WRITES.has(req.method) || key === undefined || !req.principal) return next();
+    if (!KEY.test(key))
+      return next(invalidField('Idempotency-Key', 'must be 1-200 visible ASCII characters'));
+    const apiKeyId = req.principal.keyId;
+    const hash = requestHash(req);
+    const claimed = await claim(apiKeyId, key, hash);
+    if (claimed !== true) {
+      const inProgress = () =>
+        new HttpProblem(409, 'REQUEST_IN_PROGRESS', 'the first request with this key is still running', [], {
+          'Retry-After': '1',
+        });
+      if (!claimed || claimed.status === null) {
+        return next(claimed && claimed.requestHash !== hash ? reused() : inProgress());
       }
-      if (previous.status === null) {
-        return next(
-          new HttpProblem(
-            409,
-            'REQUEST_IN_PROGRESS',
-            'the first request with this key is still running',
-            [],
-            {
-              'Retry-After': '1',
-            },
-          ),
-        );
-      }
+      if (claimed.requestHash !== hash) return next(reused());
       res.set('Idempotent-Replayed', 'true');
-      if (previous.location) res.location(previous.location);
-      if (previous.body === null) return res.status(previous.status).end();
+      if (claimed.location) res.location(claimed.location);
+      if (claimed.body === null) return res.status(claimed.status).end();
       return res
-        .status(previous.status)
-        .type(previous.status >= 400 ? 'application/problem+json' : 'json')
-        .send(JSON.stringify(previous.body));
+        .status(claimed.status)
+        .type(claimed.status >= 400 ? 'application/problem+json' : 'json')
+        .send(JSON.stringify(claimed.body));
     }
     // Store the response before it is sent, so a retry after it never finds the key in progress.
     const where = { apiKeyId_key: { apiKeyId, key } };
@@ -100,4 +113,12 @@ export function idempotency(prisma: PrismaClient) {
     });
     next();
   };
+}
+
+function reused(): HttpProblem {
+  return new HttpProblem(
+    422,
+    'IDEMPOTENCY_KEY_REUSED',
+    'this Idempotency-Key was already used for a different request; use a new key',
+  );
 }

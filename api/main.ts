@@ -8,6 +8,7 @@ import { logger } from '../runtime/logger';
 import { runUntilSignal } from '../runtime/shutdown';
 import { createApp } from './app';
 import { ensureAdminKey } from './auth';
+import { purgeIdempotencyRecords } from './idempotency';
 
 export async function startApi(env: NodeJS.ProcessEnv = process.env) {
   const settings = temporalSettings(env);
@@ -50,6 +51,13 @@ export async function startApi(env: NodeJS.ProcessEnv = process.env) {
       ),
     );
   });
+  // Idempotency records past their retention go hourly (and once now).
+  const purge = () =>
+    purgeIdempotencyRecords(prisma).catch((error: Error) =>
+      logger.warn({ reason: error.message }, 'purging idempotency records failed'),
+    );
+  void purge();
+  const purger = setInterval(purge, 3_600_000).unref();
   const address = server.address();
   const boundPort = typeof address === 'object' && address ? address.port : port;
   logger.info({ port: boundPort }, 'api listening');
@@ -57,6 +65,7 @@ export async function startApi(env: NodeJS.ProcessEnv = process.env) {
     port: boundPort,
     createdKey,
     async stop() {
+      clearInterval(purger);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await connection.close();
       await prisma.$disconnect();

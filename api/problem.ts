@@ -18,6 +18,7 @@ export type ProblemCode =
   | 'MALFORMED_JSON'
   | 'BODY_TOO_LARGE'
   | 'ROUTE_NOT_FOUND'
+  | 'METHOD_NOT_ALLOWED'
   // who is asking
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN'
@@ -59,6 +60,7 @@ const TITLES: Record<number, string> = {
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
+  405: 'Method Not Allowed',
   409: 'Conflict',
   412: 'Precondition Failed',
   413: 'Content Too Large',

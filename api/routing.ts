@@ -1,11 +1,15 @@
 /**
  * Declarative routes: each one is registered with Express (validation, auth, handler) and with the
- * OpenAPI registry from the same zod schemas, so the document always matches the code.
+ * OpenAPI registry from the same zod schemas, so the document always matches the code — headers
+ * included. A method a path does not declare answers 405 with `Allow`.
  */
 import type { OpenAPIRegistry, RouteConfig } from '@asteasolutions/zod-to-openapi';
 import express, { type Request, type Response } from 'express';
 import type { z } from 'zod';
 import { requirePermission, type Permission } from './auth';
+import { IDEMPOTENCY_KEY_PATTERN, IDEMPOTENCY_RETENTION_HOURS } from './idempotency';
+import { IF_MATCH_PATTERN } from './http';
+import { HttpProblem } from './problem';
 import { problemSchema } from './schemas';
 
 type Schema = z.ZodType;
@@ -22,8 +26,8 @@ export interface RouteSpec<P extends Schema, Q extends Schema, B extends Schema>
   params?: P;
   query?: Q;
   body?: B;
-  /** Request headers the route honours, documented in OpenAPI. */
-  headers?: Array<'If-Match' | 'Idempotency-Key'>;
+  /** Honours `If-Match` (the draft's ETag). Every method but GET honours `Idempotency-Key`. */
+  ifMatch?: boolean;
   /** Success responses with their schema; error statuses (always problem documents) with a description. */
   responses: Record<number, { description: string; schema?: Schema; contentType?: string }>;
   handler: (ctx: {
@@ -42,17 +46,48 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   404: 'not found',
   409: 'not allowed in the campaign’s current state',
   412: 'If-Match does not match the current revision',
+  405: 'the path does not have this method (see Allow)',
   422: 'review failed, or Idempotency-Key reused for another request',
   503: 'the campaign workflow did not answer in time (Retry-After)',
 };
 
+const HEADERS = {
+  'If-Match': {
+    schema: { type: 'string' as const, pattern: IF_MATCH_PATTERN },
+    description: 'the draft’s ETag (strong comparison, one entity-tag or `*`); 412 when it no longer matches',
+  },
+  'Idempotency-Key': {
+    schema: { type: 'string' as const, pattern: IDEMPOTENCY_KEY_PATTERN },
+    description:
+      'makes a retried request act once: the same key and request replay the first response ' +
+      `(kept ${IDEMPOTENCY_RETENTION_HOURS} h); the same key with another request is refused (422)`,
+  },
+};
+
 export class Routes {
+  /** Declared methods of each path, for 405 + Allow. */
+  private readonly methods = new Map<string, Set<string>>();
+
   constructor(
     readonly router: express.Router,
     readonly registry: OpenAPIRegistry,
   ) {}
 
+  /** Answers 405 with `Allow` for every method a declared path does not have. Call after the last `add`. */
+  close(): void {
+    for (const [path, declared] of this.methods) {
+      const allow = [...declared, ...(declared.has('GET') ? ['HEAD'] : [])].join(', ');
+      this.router.all(path, (req, res, next) => {
+        res.set('Allow', allow);
+        if (req.method === 'OPTIONS') return void res.status(204).end();
+        next(new HttpProblem(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here; use ${allow}`));
+      });
+    }
+  }
+
   add<P extends Schema, Q extends Schema, B extends Schema>(spec: RouteSpec<P, Q, B>): void {
+    const declared = this.methods.get(spec.path) ?? new Set<string>();
+    this.methods.set(spec.path, declared.add(spec.method.toUpperCase()));
     const handlers: express.RequestHandler[] = [];
     if (spec.permission) handlers.push(requirePermission(spec.permission));
     handlers.push(async (req, res) => {
@@ -84,24 +119,23 @@ export class Routes {
                 : {}),
             };
     }
-    const headers = spec.headers ?? [];
+    const write = spec.method !== 'get';
+    const headers = [
+      ...(spec.ifMatch ? (['If-Match'] as const) : []),
+      ...(write ? (['Idempotency-Key'] as const) : []),
+    ];
     const errors = [
       400,
       ...(spec.permission ? [401, 403] : []),
-      ...(spec.method === 'get' ? [] : [503]),
-      ...(headers.includes('If-Match') ? [412] : []),
-      ...(headers.includes('Idempotency-Key') ? [409, 422] : []),
+      ...(write ? [409, 422, 503] : []),
+      ...(spec.ifMatch ? [412] : []),
     ];
     for (const status of errors) responses[status] ??= problem(ERROR_DESCRIPTIONS[status]);
     const headerParams = headers.map((name) => ({
       name,
       in: 'header' as const,
       required: false,
-      schema: { type: 'string' as const },
-      description:
-        name === 'If-Match'
-          ? 'the ETag (draft revision) the change applies to; 412 when stale'
-          : 'makes a retried POST act once and return the same response',
+      ...HEADERS[name],
     }));
     return {
       method: spec.method,

@@ -21,7 +21,6 @@ export function audienceRoutes(routes: Routes, { audiences }: Services): void {
     summary: 'Create an audience: a static list, or a filter on profile attributes',
     permission: 'edit',
     body: createAudienceSchema,
-    headers: ['Idempotency-Key'],
     responses: { 201: { description: 'created', schema: audienceSchema } },
     async handler({ body, res }) {
       const id = randomUUID();
@@ -59,7 +58,6 @@ export function audienceRoutes(routes: Routes, { audiences }: Services): void {
     permission: 'edit',
     params: idParams,
     body: audienceMembersSchema,
-    headers: ['Idempotency-Key'],
     responses: {
       200: { description: 'the audience after the change', schema: audienceSchema },
       404: { description: 'no such audience' },

@@ -1,5 +1,5 @@
 /** Campaigns as a collection: create, list, read one, and its audit trail. */
-import { commandMeta, idempotencyScope } from '../http';
+import { campaignETag, commandMeta, idempotencyScope } from '../http';
 import type { Routes } from '../routing';
 import {
   campaignListSchema,
@@ -20,14 +20,13 @@ export function campaignRoutes(routes: Routes, { commands, queries }: Services):
     summary: 'Create a draft campaign',
     permission: 'edit',
     body: createCampaignSchema,
-    headers: ['Idempotency-Key'],
     responses: { 201: { description: 'created', schema: campaignSchema } },
     async handler({ body, req, res }) {
       const row = await commands.create(body, commandMeta(req), idempotencyScope(req));
       res
         .status(201)
         .location(`/v1/campaigns/${row.id}`)
-        .set('ETag', `"${row.revision}"`)
+        .set('ETag', campaignETag(row.revision))
         .json(toCampaign(row));
     },
   });
@@ -66,7 +65,7 @@ export function campaignRoutes(routes: Routes, { commands, queries }: Services):
     },
     async handler({ params, res }) {
       const row = await queries.campaign(params.id);
-      res.set('ETag', `"${row.revision}"`).json(toCampaign(row));
+      res.set('ETag', campaignETag(row.revision)).json(toCampaign(row));
     },
   });
 

@@ -37,7 +37,7 @@ export function draftRoutes(routes: Routes, { commands, queries }: Services): vo
     permission: 'edit',
     params: idParams,
     body: editDraftSchema,
-    headers: ['If-Match', 'Idempotency-Key'],
+    ifMatch: true,
     responses: {
       200: { description: 'the edited draft', schema: draftSchema },
       404: { description: 'no such campaign, or no draft' },
@@ -58,7 +58,6 @@ export function draftRoutes(routes: Routes, { commands, queries }: Services): vo
     permission: 'edit',
     params: idParams,
     body: emptySchema,
-    headers: ['Idempotency-Key'],
     responses: {
       201: { description: 'the new draft', schema: draftSchema },
       404: { description: 'no such campaign' },
@@ -78,7 +77,6 @@ export function draftRoutes(routes: Routes, { commands, queries }: Services): vo
     summary: 'Discard the draft',
     permission: 'edit',
     params: idParams,
-    headers: ['Idempotency-Key'],
     responses: {
       204: { description: 'discarded; the live version is untouched' },
       404: { description: 'no such campaign, or no draft' },

@@ -14,7 +14,6 @@ export function keyRoutes(routes: Routes, { prisma }: Services): void {
     summary: 'Create an API key (the secret is returned once)',
     permission: 'admin',
     body: createKeySchema,
-    headers: ['Idempotency-Key'],
     responses: { 201: { description: 'created', schema: apiKeyCreatedSchema } },
     async handler({ body, res }) {
       const { row, key } = await createApiKey(prisma, body.name, body.role);

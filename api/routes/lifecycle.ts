@@ -1,5 +1,5 @@
 /** Lifecycle commands on a campaign: activate, stop, duplicate, archive, delete. */
-import { commandMeta, expectedRevisionOf, idempotencyScope } from '../http';
+import { campaignETag, commandMeta, expectedRevisionOf, idempotencyScope } from '../http';
 import type { Routes } from '../routing';
 import {
   activationSchema,
@@ -22,7 +22,7 @@ export function lifecycleRoutes(routes: Routes, { commands }: Services): void {
     permission: 'publish',
     params: idParams,
     body: emptySchema,
-    headers: ['If-Match', 'Idempotency-Key'],
+    ifMatch: true,
     responses: {
       200: { description: 'activated', schema: activationSchema },
       404: { description: 'no such campaign' },
@@ -34,7 +34,7 @@ export function lifecycleRoutes(routes: Routes, { commands }: Services): void {
       const meta = { ...commandMeta(req), ...expectedRevisionOf(req) };
       const { campaign, version } = await commands.activate(params.id, meta);
       res
-        .set('ETag', `"${campaign.revision}"`)
+        .set('ETag', campaignETag(campaign.revision))
         .json({ campaign: toCampaign(campaign), version: toVersion(version) });
     },
   });
@@ -48,7 +48,6 @@ export function lifecycleRoutes(routes: Routes, { commands }: Services): void {
     permission: 'publish',
     params: idParams,
     body: stopSchema,
-    headers: ['Idempotency-Key'],
     responses: {
       200: { description: 'stopped, with a receipt', schema: stopResponseSchema },
       404: { description: 'no such campaign' },
@@ -69,7 +68,6 @@ export function lifecycleRoutes(routes: Routes, { commands }: Services): void {
     permission: 'edit',
     params: idParams,
     body: emptySchema,
-    headers: ['Idempotency-Key'],
     responses: {
       201: { description: 'the new campaign', schema: campaignSchema },
       404: { description: 'no such campaign' },
@@ -89,7 +87,6 @@ export function lifecycleRoutes(routes: Routes, { commands }: Services): void {
     permission: 'publish',
     params: idParams,
     body: emptySchema,
-    headers: ['Idempotency-Key'],
     responses: {
       200: { description: 'archived', schema: campaignSchema },
       404: { description: 'no such campaign' },
@@ -107,7 +104,6 @@ export function lifecycleRoutes(routes: Routes, { commands }: Services): void {
     summary: 'Delete a never-activated draft campaign',
     permission: 'edit',
     params: idParams,
-    headers: ['Idempotency-Key'],
     responses: {
       204: { description: 'deleted' },
       404: { description: 'no such campaign' },

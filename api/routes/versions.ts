@@ -90,7 +90,6 @@ export function versionRoutes(routes: Routes, { commands, queries }: Services): 
     permission: 'edit',
     params: idParams,
     body: rollbackSchema,
-    headers: ['Idempotency-Key'],
     responses: {
       201: { description: 'the new draft', schema: draftSchema },
       404: { description: 'no such campaign or version' },

@@ -1,5 +1,6 @@
 /** Profiles and audiences. */
 import { z } from 'zod';
+import { identifier, jsonObject, name, text } from './input';
 
 const attributes = z
   .record(z.string(), z.unknown())
@@ -7,11 +8,11 @@ const attributes = z
 
 export const profileSchema = z
   .strictObject({
-    id: z.string().min(1).max(200),
+    id: identifier(200),
     email: z.email().nullable().optional(),
-    phone: z.string().max(32).nullable().optional(),
-    pushToken: z.string().max(4096).nullable().optional(),
-    attributes: attributes.default({}),
+    phone: text(32).nullable().optional(),
+    pushToken: text(4096).nullable().optional(),
+    attributes: jsonObject('any JSON attributes (firstName, tier, …)').default({}),
     subscribed: z.boolean().default(true),
   })
   .meta({ id: 'Profile' });
@@ -21,7 +22,7 @@ export const upsertProfilesSchema = z
 export const upsertProfilesResultSchema = z
   .object({ upserted: z.number().int() })
   .meta({ id: 'UpsertProfilesResult' });
-export const profileParams = z.strictObject({ id: z.string().min(1).max(200) });
+export const profileParams = z.strictObject({ id: identifier(200) });
 export const profileOutSchema = z
   .object({
     id: z.string(),
@@ -36,17 +37,16 @@ export const profileOutSchema = z
 
 export const createAudienceSchema = z
   .strictObject({
-    name: z.string().trim().min(1).max(200),
-    filter: z
-      .record(z.string(), z.unknown())
-      .optional()
-      .meta({ description: 'profiles whose attributes contain all these values; omit for a static list' }),
+    name: name(200),
+    filter: jsonObject(
+      'profiles whose attributes contain all these values; omit for a static list',
+    ).optional(),
   })
   .meta({ id: 'CreateAudience' });
 export const audienceMembersSchema = z
   .strictObject({
-    add: z.array(z.string().min(1).max(200)).max(10_000).default([]),
-    remove: z.array(z.string().min(1).max(200)).max(10_000).default([]),
+    add: z.array(identifier(200)).max(10_000).default([]),
+    remove: z.array(identifier(200)).max(10_000).default([]),
   })
   .meta({ id: 'AudienceMembers' });
 export const audienceSchema = z

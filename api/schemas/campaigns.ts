@@ -5,12 +5,13 @@
 import { z } from 'zod';
 import { WEEKDAYS } from '../../domain/schedule';
 import { CAMPAIGN_STATUSES, CAMPAIGN_TYPES, CHANNELS, STOP_MODES } from '../../domain/types';
+import { integer, integerParam, name, text } from './input';
 
 const instant = z.iso.datetime({ offset: true });
-const template = z.string().max(100_000);
+const template = text(100_000);
 
 const localTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:mm (24-hour)');
-const timezone = z.string().min(1).max(64).meta({ description: 'IANA time zone, e.g. Europe/Paris' });
+const timezone = name(64).meta({ description: 'IANA time zone, e.g. Europe/Paris' });
 
 export const recurrenceSchema = z
   .discriminatedUnion('kind', [
@@ -52,20 +53,20 @@ const throttle = z
 
 export const contentSchema = z
   .strictObject({
-    sender: z.string().max(320).optional().meta({ description: 'email: sender address' }),
+    sender: text(320).optional().meta({ description: 'email: sender address' }),
     subject: template.optional().meta({ description: 'email: subject (Handlebars template)' }),
     title: template.optional().meta({ description: 'push: title (Handlebars template)' }),
     body: template.optional().meta({ description: 'message body (Handlebars template)' }),
-    url: z.string().max(2048).optional().meta({ description: 'webhook: target URL' }),
+    url: text(2048).optional().meta({ description: 'webhook: target URL' }),
   })
   .meta({ id: 'Content' });
 
-const tags = z.array(z.string().trim().min(1).max(50)).max(20);
+const tags = z.array(name(50)).max(20);
 
 export const createCampaignSchema = z
   .strictObject({
-    name: z.string().trim().min(1).max(200),
-    description: z.string().max(2000).default(''),
+    name: name(200),
+    description: text(2000).default(''),
     tags: tags.default([]),
     type: z.enum(CAMPAIGN_TYPES).default('scheduled'),
     channel: z.enum(CHANNELS),
@@ -80,8 +81,8 @@ export const createCampaignSchema = z
 
 export const editDraftSchema = z
   .strictObject({
-    name: z.string().trim().min(1).max(200).optional(),
-    description: z.string().max(2000).optional(),
+    name: name(200).optional(),
+    description: text(2000).optional(),
     tags: tags.optional(),
     content: contentSchema.optional(),
     schedule: scheduleSchema.optional(),
@@ -92,25 +93,23 @@ export const editDraftSchema = z
   .meta({ id: 'EditDraft' });
 
 export const stopSchema = z.strictObject({ mode: z.enum(STOP_MODES) }).meta({ id: 'StopRequest' });
-export const rollbackSchema = z
-  .strictObject({ version: z.number().int().min(1) })
-  .meta({ id: 'RollbackRequest' });
+export const rollbackSchema = z.strictObject({ version: integer(1) }).meta({ id: 'RollbackRequest' });
 export const listQuerySchema = z.strictObject({
   status: z.enum(CAMPAIGN_STATUSES).optional(),
   hasDraft: z.enum(['true', 'false']).optional(),
   type: z.enum(CAMPAIGN_TYPES).optional(),
   channel: z.enum(CHANNELS).optional(),
-  tag: z.string().max(50).optional(),
-  q: z.string().max(200).optional().meta({ description: 'case-insensitive search in names' }),
+  tag: text(50).optional(),
+  q: text(200).optional().meta({ description: 'case-insensitive search in names' }),
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(200).optional().meta({ description: 'nextCursor of the previous page' }),
+  cursor: text(200).optional().meta({ description: 'nextCursor of the previous page' }),
 });
 
-export const versionParams = z.strictObject({ id: z.uuid(), n: z.coerce.number().int().min(1) });
+export const versionParams = z.strictObject({ id: z.uuid(), n: integerParam(1) });
 export const diffParams = z.strictObject({
   id: z.uuid(),
-  a: z.coerce.number().int().min(1),
-  b: z.coerce.number().int().min(1),
+  a: integerParam(1),
+  b: integerParam(1),
 });
 
 // Responses

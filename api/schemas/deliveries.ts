@@ -1,5 +1,6 @@
 /** What campaigns sent: runs and messages. */
 import { z } from 'zod';
+import { integerParam, text } from './input';
 
 export const runSchema = z
   .object({
@@ -15,10 +16,10 @@ export const runSchema = z
 export const runListSchema = z.object({ items: z.array(runSchema) }).meta({ id: 'RunList' });
 
 export const messagesQuerySchema = z.strictObject({
-  run: z.coerce.number().int().min(1).optional(),
+  run: integerParam(1).optional(),
   status: z.enum(['sent', 'delivered', 'failed', 'excluded', 'cancelled']).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: z.string().max(300).optional(),
+  cursor: text(300).optional(),
 });
 export const messageSchema = z
   .object({

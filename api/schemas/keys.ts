@@ -1,9 +1,10 @@
 /** API keys: create (the secret is shown once), list, revoke. */
 import { z } from 'zod';
 import { ROLES } from './common';
+import { name } from './input';
 
 export const createKeySchema = z
-  .strictObject({ name: z.string().trim().min(1).max(100), role: z.enum(ROLES) })
+  .strictObject({ name: name(100), role: z.enum(ROLES) })
   .meta({ id: 'CreateApiKey' });
 
 export const apiKeySchema = z

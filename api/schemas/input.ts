@@ -1,0 +1,84 @@
+/**
+ * The rules every input obeys, each stated in the OpenAPI document as well as checked, so a request
+ * the contract calls valid is never refused by an unstated rule:
+ *
+ * - text holds no NUL character and no unpaired UTF-16 surrogate (PostgreSQL cannot store the first,
+ *   and would silently alter the second); lengths count characters (code points), as JSON Schema does;
+ * - integers stay within PostgreSQL's `integer` (int4);
+ * - free-form JSON (profile attributes, audience filters) obeys the text rule in keys and values.
+ */
+import { z } from 'zod';
+
+/** Largest value of a PostgreSQL `integer` column. */
+export const INT4_MAX = 2_147_483_647;
+
+const FORBIDDEN = '\\u0000\\uD800-\\uDFFF';
+/** JSON Schema patterns (ECMA-262, code-point semantics). */
+const SAFE_PATTERN = `^[^${FORBIDDEN}]*$`;
+const NON_BLANK_PATTERN = `^[^${FORBIDDEN}]*[^\\s${FORBIDDEN}][^${FORBIDDEN}]*$`;
+
+/** NUL, or a surrogate code unit that is not half of a pair. */
+// eslint-disable-next-line no-control-regex
+const UNSAFE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+export const TEXT_RULE = 'must not contain a NUL character or an unpaired surrogate';
+
+const characters = (s: string) => [...s].length;
+
+/** Text of at most `max` characters that PostgreSQL stores as given. */
+export function text(max: number) {
+  return z
+    .string()
+    .refine((s) => !UNSAFE.test(s), TEXT_RULE)
+    .refine((s) => characters(s) <= max, `must have at most ${max} characters`)
+    .meta({ pattern: SAFE_PATTERN, maxLength: max });
+}
+
+/** Like `text`, with at least one non-space character; surrounding spaces are trimmed. */
+export function name(max: number) {
+  return z
+    .string()
+    .refine((s) => !UNSAFE.test(s), TEXT_RULE)
+    .refine((s) => characters(s) <= max, `must have at most ${max} characters`)
+    .refine((s) => /\S/.test(s), 'must not be blank')
+    .trim()
+    .meta({ pattern: NON_BLANK_PATTERN, maxLength: max });
+}
+
+/** A whole number from `min` to int4's maximum (path and query values are converted). */
+export function integer(min: number, max = INT4_MAX) {
+  return z.number().int().min(min).max(max);
+}
+export function integerParam(min: number, max = INT4_MAX) {
+  return z.coerce.number().int().min(min).max(max);
+}
+
+/** A non-empty identifier of at most `max` characters, taken as given (no trimming). */
+export function identifier(max: number) {
+  return z
+    .string()
+    .refine((s) => !UNSAFE.test(s), TEXT_RULE)
+    .refine((s) => s.length > 0 && characters(s) <= max, `must have 1 to ${max} characters`)
+    .meta({ pattern: `^[^${FORBIDDEN}]+$`, minLength: 1, maxLength: max });
+}
+
+const key = text(200);
+
+/** Any JSON value but null, with safe text everywhere (recursive). */
+const jsonValue: z.ZodType = z
+  .lazy(() =>
+    z.union([
+      text(10_000),
+      z.number(),
+      z.boolean(),
+      z.array(jsonValue.nullable()),
+      z.record(key, jsonValue.nullable()).meta({ propertyNames: { pattern: SAFE_PATTERN, maxLength: 200 } }),
+    ]),
+  )
+  .meta({ id: 'JsonValue' });
+
+/** A JSON object of free-form values (attributes, filters). */
+export function jsonObject(description: string) {
+  return z
+    .record(key, jsonValue.nullable())
+    .meta({ propertyNames: { pattern: SAFE_PATTERN, maxLength: 200 }, description });
+}
