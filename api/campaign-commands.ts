@@ -123,6 +123,8 @@ export function campaignCommands({ gateway, queries, audiences }: CommandDeps) {
           channel: source.channel,
           content: source.spec.content,
           schedule: source.spec.schedule,
+          audience: source.spec.audience,
+          throttle: source.spec.throttle,
           origin: source.origin,
         },
         { ...meta, requestId: `${meta.requestId}:copy` },

@@ -57,8 +57,22 @@ export function campaignStore(prisma: PrismaClient) {
      * (campaign, number) and (campaign, request id).
      */
     async project({ campaign: c, event, version }: Projection): Promise<void> {
+      const history = prisma.campaignEvent.createMany({
+        data: [
+          {
+            campaignId: c.id,
+            requestId: event.requestId,
+            action: event.action,
+            actor: event.actor,
+            version: event.version,
+            at: new Date(event.at),
+          },
+        ],
+        skipDuplicates: true,
+      });
       if (c.deleted) {
-        await prisma.campaign.deleteMany({ where: { id: c.id } });
+        // The campaign row goes; its history stays, with the delete recorded.
+        await prisma.$transaction([prisma.campaign.deleteMany({ where: { id: c.id } }), history]);
         return;
       }
       const live = c.live;
@@ -105,19 +119,7 @@ export function campaignStore(prisma: PrismaClient) {
               }),
             ]
           : []),
-        prisma.campaignEvent.createMany({
-          data: [
-            {
-              campaignId: c.id,
-              requestId: event.requestId,
-              action: event.action,
-              actor: event.actor,
-              version: event.version,
-              at: new Date(event.at),
-            },
-          ],
-          skipDuplicates: true,
-        }),
+        history,
       ]);
     },
 
@@ -157,7 +159,7 @@ export function campaignStore(prisma: PrismaClient) {
       return prisma.campaignVersion.findMany({ where: { campaignId }, orderBy: { number: 'asc' } });
     },
 
-    /** The audit trail, oldest first. */
+    /** The audit trail, oldest first (kept after a delete). */
     history(campaignId: string): Promise<HistoryRow[]> {
       return prisma.campaignEvent.findMany({
         where: { campaignId },

@@ -1,8 +1,8 @@
 /**
- * Input discipline at the edge, on the real stack: text PostgreSQL cannot store, integers it cannot
- * hold, header formats, undeclared methods, `If-Match` comparison and `Idempotency-Key` on every
- * write — each refused with a 4xx naming the field and the rule, and each rule stated in the
- * OpenAPI document.
+ * The API's rules on the real stack. Input discipline: text PostgreSQL cannot store, integers it
+ * cannot hold, header formats, undeclared methods, `If-Match` comparison and `Idempotency-Key` on
+ * every write — each refused with a 4xx naming the field and the rule, and each rule stated in the
+ * OpenAPI document. And what a copy or a delete keeps.
  */
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
@@ -11,7 +11,7 @@ import { startApiHarness, type ApiHarness } from './harness/api';
 
 const EMAIL = { sender: 'news@shop.example', subject: 'Hi {{firstName}}', body: 'Hello' };
 
-describe('API input discipline', () => {
+describe('API rules', () => {
   let h: ApiHarness;
   beforeAll(async () => {
     h = await startApiHarness('api-input');
@@ -135,6 +135,30 @@ describe('API input discipline', () => {
     expect(await h.stack.prisma.idempotencyRecord.count({ where: { key } })).toBe(1);
     await purgeIdempotencyRecords(h.stack.prisma, new Date(Date.now() + 25 * 3_600_000));
     expect(await h.stack.prisma.idempotencyRecord.count({ where: { key } })).toBe(0);
+  });
+
+  it('duplicates the whole spec, audience and throttle included', async () => {
+    const audience = (
+      await as('editor')
+        .post('/v1/audiences')
+        .send({ name: `a-${randomUUID()}` })
+        .expect(201)
+    ).body as { id: string };
+    const { id } = await create({ audience: { audienceId: audience.id }, throttle: 50 });
+    const copy = (await as('editor').post(`/v1/campaigns/${id}/duplicate`).send({}).expect(201)).body;
+    const draft = (await as('viewer').get(`/v1/campaigns/${copy.id}/draft`).expect(200)).body;
+    expect(draft).toMatchObject({ audience: { audienceId: audience.id }, throttle: 50, content: EMAIL });
+  });
+
+  it('keeps the audit trail of a deleted campaign, the delete included', async () => {
+    const { id } = await create();
+    await as('editor').delete(`/v1/campaigns/${id}`).expect(204);
+    await as('viewer').get(`/v1/campaigns/${id}`).expect(404);
+    const trail = await h.stack.prisma.campaignEvent.findMany({
+      where: { campaignId: id },
+      orderBy: { id: 'asc' },
+    });
+    expect(trail.map((e) => e.action)).toEqual(['create', 'delete']);
   });
 
   it('states every header rule in the OpenAPI document', async () => {
