@@ -33,6 +33,8 @@ export interface ApiDeps {
   logger: Logger;
   /** How long a command waits for the workflow before answering 503 (default 10 s). */
   commandTimeoutMs?: number;
+  /** Allow webhook targets on loopback and private networks (default false; tests set it). */
+  webhookAllowPrivate?: boolean;
 }
 
 export function createApp(deps: ApiDeps): express.Express {
@@ -102,6 +104,7 @@ export function createApp(deps: ApiDeps): express.Express {
     prisma,
     taskQueue: deps.taskQueue,
     commandTimeoutMs: deps.commandTimeoutMs ?? 10_000,
+    webhookAllowPrivate: deps.webhookAllowPrivate ?? false,
   });
   for (const register of [
     campaignRoutes,

@@ -27,6 +27,8 @@ import {
   rollbackUpdate,
   stopUpdate,
 } from '../workflows/messages';
+import { refuseWebhookTarget } from '../runtime/network-guard';
+import type { FieldError } from '../domain/lifecycle';
 import { requireDraft, type CampaignQueries } from './campaign-queries';
 import { HttpProblem } from './problem';
 import type { TemporalGateway } from './temporal-gateway';
@@ -40,9 +42,29 @@ export interface CommandDeps {
   gateway: TemporalGateway;
   queries: CampaignQueries;
   audiences: AudienceStore;
+  /** Allow webhook targets on loopback and private networks (development and tests only). */
+  webhookAllowPrivate: boolean;
 }
 
-export function campaignCommands({ gateway, queries, audiences }: CommandDeps) {
+export function campaignCommands({ gateway, queries, audiences, webhookAllowPrivate }: CommandDeps) {
+  /**
+   * The review the workflow cannot do (it has no I/O): the audience exists, and a webhook target is
+   * a public address.
+   */
+  async function reviewOutside(channel: string, draft: Draft | null): Promise<FieldError[]> {
+    const errors: FieldError[] = [];
+    const audienceId = draft?.audience?.audienceId;
+    if (audienceId && !(await audiences.audienceExists(audienceId))) {
+      errors.push({ field: 'audience.audienceId', message: `no audience with id ${audienceId}` });
+    }
+    const url = draft?.content.url;
+    if (channel === 'webhook' && url) {
+      const refused = await refuseWebhookTarget(url, webhookAllowPrivate);
+      if (refused) errors.push({ field: 'content.url', message: refused });
+    }
+    return errors;
+  }
+
   /**
    * Starts a campaign. With an idempotency scope (API key, Idempotency-Key, URL) its id is derived
    * from it, so a retry can never create a second campaign.
@@ -80,19 +102,16 @@ export function campaignCommands({ gateway, queries, audiences }: CommandDeps) {
     },
 
     /**
-     * "Review and activate": the workflow reviews the draft; the audience's existence is checked
-     * here, where the read model is. The draft becomes the new live version.
+     * "Review and activate": what needs I/O is reviewed here, the rest by the workflow. The draft
+     * becomes the new live version.
      */
     async activate(
       id: string,
       meta: CommandMeta & { expectedRevision?: number },
     ): Promise<{ campaign: CampaignRow; version: VersionRow }> {
-      const audienceId = ((await queries.campaign(id)).draft as Draft | null)?.audience?.audienceId;
-      if (audienceId && !(await audiences.audienceExists(audienceId))) {
-        throw new HttpProblem(422, 'REVIEW_FAILED', 'review failed', [
-          { field: 'audience.audienceId', message: `no audience with id ${audienceId}` },
-        ]);
-      }
+      const row = await queries.campaign(id);
+      const errors = await reviewOutside(row.channel, row.draft as Draft | null);
+      if (errors.length) throw new HttpProblem(422, 'REVIEW_FAILED', 'review failed', errors);
       const result = await gateway.send(id, activateUpdate, meta);
       const [campaign, version] = await Promise.all([
         queries.campaign(id),

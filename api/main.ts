@@ -38,7 +38,13 @@ export async function startApi(env: NodeJS.ProcessEnv = process.env) {
   }
   const connection = await connectClient(settings);
   const client = new Client({ connection, namespace: settings.namespace });
-  const app = createApp({ client, prisma, taskQueue: settings.taskQueue, logger });
+  const app = createApp({
+    client,
+    prisma,
+    taskQueue: settings.taskQueue,
+    logger,
+    webhookAllowPrivate: env.WEBHOOK_ALLOW_PRIVATE === 'true',
+  });
   const server = await new Promise<import('node:http').Server>((resolve, reject) => {
     const s = app.listen(port, () => resolve(s));
     s.once('error', (error: NodeJS.ErrnoException) =>

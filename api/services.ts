@@ -13,9 +13,16 @@ export interface ServiceDeps {
   prisma: PrismaClient;
   taskQueue: string;
   commandTimeoutMs: number;
+  webhookAllowPrivate: boolean;
 }
 
-export function createServices({ client, prisma, taskQueue, commandTimeoutMs }: ServiceDeps) {
+export function createServices({
+  client,
+  prisma,
+  taskQueue,
+  commandTimeoutMs,
+  webhookAllowPrivate,
+}: ServiceDeps) {
   const gateway = new TemporalGateway({ client, taskQueue, commandTimeoutMs });
   const audiences = audienceStore(prisma);
   const queries = campaignQueries(campaignStore(prisma));
@@ -24,7 +31,7 @@ export function createServices({ client, prisma, taskQueue, commandTimeoutMs }: 
     audiences,
     deliveries: deliveryStore(prisma),
     queries,
-    commands: campaignCommands({ gateway, queries, audiences }),
+    commands: campaignCommands({ gateway, queries, audiences, webhookAllowPrivate }),
   };
 }
 

@@ -137,6 +137,23 @@ describe('API rules', () => {
     expect(await h.stack.prisma.idempotencyRecord.count({ where: { key } })).toBe(0);
   });
 
+  it('refuses webhook targets on internal networks at review', async () => {
+    for (const url of [
+      'http://127.0.0.1:9/hook',
+      'http://169.254.169.254/latest',
+      'http://[::1]/x',
+      'http://10.1.2.3/',
+    ]) {
+      const { id } = await create({ channel: 'webhook', content: { url } });
+      const res = await as('publisher').post(`/v1/campaigns/${id}/activate`).send({}).expect(422);
+      expect(res.body.errors).toEqual([
+        { field: 'content.url', message: expect.stringContaining('public address') },
+      ]);
+    }
+    const { id } = await create({ channel: 'webhook', content: { url: 'https://1.1.1.1/hook' } }); // no audience: nothing is ever sent
+    await as('publisher').post(`/v1/campaigns/${id}/activate`).send({}).expect(200);
+  });
+
   it('duplicates the whole spec, audience and throttle included', async () => {
     const audience = (
       await as('editor')
