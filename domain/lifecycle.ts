@@ -415,7 +415,7 @@ export function tick(state: CampaignState, now: Date): Transition | undefined {
  * Records the end of run `number`. A one-shot campaign is then `completed`. Applies whatever the
  * status (a run may end after a stop); undefined when that run is not the one in flight.
  */
-export function finishRun(
+export function endRun(
   state: CampaignState,
   number: number,
   outcome: 'completed' | 'cancelled' | 'failed',

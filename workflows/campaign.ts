@@ -11,7 +11,7 @@ import {
   apply,
   check,
   createCampaign,
-  finishRun,
+  endRun,
   isReplay,
   nextTransition,
   tick,
@@ -108,7 +108,7 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<vo
       )
       .then(async (outcome) => {
         activeRun = undefined;
-        const finished = finishRun(state, run.number, outcome, workflowNow());
+        const finished = endRun(state, run.number, outcome, workflowNow());
         if (finished) await accept(finished);
       });
   }
