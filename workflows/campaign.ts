@@ -6,17 +6,8 @@
 import type { UpdateDefinition } from '@temporalio/common';
 import * as wf from '@temporalio/workflow';
 import type { CampaignActivities, Projection } from '../activities';
-import {
-  LifecycleError,
-  apply,
-  check,
-  createCampaign,
-  endRun,
-  isReplay,
-  nextTransition,
-  tick,
-  type Transition,
-} from '../domain/lifecycle';
+import { endRun, nextTransition, tick } from '../domain/automatic';
+import { LifecycleError, apply, check, createCampaign, isReplay, type Transition } from '../domain/lifecycle';
 import {
   commandSignal,
   commandUpdates,
