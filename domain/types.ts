@@ -80,7 +80,11 @@ export interface Draft extends VersionSpec {
   updatedBy: string;
 }
 
-/** What a stop did. Runs (sending) come later; until then nothing is in flight. */
+/**
+ * What a stop did. With a run in flight, `sent` counts its messages sent so far; a `cancel` stop
+ * also counts the pending ones it `cancelled`, while a `drain` stop lets the run finish. Both are 0
+ * when no run was in flight.
+ */
 export interface StopReceipt {
   mode: StopMode;
   stoppedAt: string;
