@@ -212,6 +212,8 @@ export type Command =
   | DeleteCampaign
   | ArchiveCampaign;
 export type CommandType = Command['type'];
+/** The command whose `type` is `T`. */
+export type CommandOf<T extends CommandType> = Extract<Command, { type: T }>;
 
 /** A command as sent in its update: the update's name says which command it is. */
 export type CommandPayload<C extends Command = Command> = C extends unknown ? Omit<C, 'type'> : never;
