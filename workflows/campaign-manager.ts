@@ -201,7 +201,8 @@ export class CampaignManager {
       return { sent: c.sent + c.delivered };
     }
     const c = await cancelRun(ref); // once this returns, no further message leaves
-    this.activeRun.scope.cancel();
+    // Re-read after the await: the run may have ended meanwhile (then there is nothing to cancel).
+    this.activeRun?.scope.cancel();
     return { sent: c.sent + c.delivered, cancelled: c.cancelled };
   }
 
