@@ -187,6 +187,7 @@ export interface SmtpSenderOptions {
   allowInsecure?: boolean;
 }
 
+/** One e-mail to send. */
 export interface EmailMessage {
   from: string;
   to: string;

@@ -27,9 +27,11 @@ export function campaignWorkflowId(campaignId: string): string {
   return `campaign-${campaignId}`;
 }
 
-// Queries: the whole state, the live version, the draft.
+/** The whole lifecycle state. */
 export const stateQuery = defineQuery<CampaignState>('state');
+/** The live version, if any. */
 export const liveVersionQuery = defineQuery<CampaignVersion | null>('liveVersion');
+/** The draft, if any. */
 export const draftQuery = defineQuery<Draft | null>('draft');
 
 /**
@@ -51,14 +53,23 @@ function defineCommandUpdate<T extends CommandType>(type: T): CommandUpdate<T> {
 
 // Updates: one per command (the update's name is the command type). Each returns once the change
 // is projected to PostgreSQL.
+/** Edit the draft. */
 export const editUpdate = defineCommandUpdate('edit');
+/** Start a draft from the live version. */
 export const modifyUpdate = defineCommandUpdate('modify');
+/** Start a draft from an earlier version. */
 export const rollbackUpdate = defineCommandUpdate('rollback');
+/** Activate the draft. */
 export const activateUpdate = defineCommandUpdate('activate');
+/** Discard the draft. */
 export const discardUpdate = defineCommandUpdate('discard');
+/** Stop the campaign (and its run in flight). */
 export const stopUpdate = defineCommandUpdate('stop');
+/** Get what a copy of the campaign needs. */
 export const duplicateUpdate = defineCommandUpdate('duplicate');
+/** Delete a never-activated campaign. */
 export const deleteUpdate = defineCommandUpdate('delete');
+/** Archive a finished campaign. */
 export const archiveUpdate = defineCommandUpdate('archive');
 
 /** Every command update by command type, in the order the workflow registers their handlers. */
