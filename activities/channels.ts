@@ -4,7 +4,9 @@
  *
  * Error contract shared by every channel: a permanent failure (the receiver refused the message and
  * would refuse it again) is *returned* as `{ status: 'failed' }`; anything that may succeed later is
- * *thrown*, so the calling activity's retry policy takes over.
+ * *thrown* (the webhook sender first retries it itself, with back-off; the SMTP sender does not).
+ * What a throw means is the caller's choice: the delivery activities (./send) record that message as
+ * `failed` with reason `unreachable: <message>` and do not send it again.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import retry from 'async-retry';
@@ -89,8 +91,7 @@ const RETRYABLE_CLIENT_STATUSES = new Set([408, 429]);
  * 2xx → delivered (detail `HTTP <status>`). Other non-5xx statuses (4xx, and 3xx: redirects are not
  * followed, a signed POST must not silently turn into a GET elsewhere) → failed (permanent) with reason
  * `HTTP <status>: <first 200 chars of response body>`. 5xx, 408, 429, network errors and time-outs →
- * retried with exponential back-off (async-retry); when attempts are exhausted, throws an Error
- * (retryable; the calling activity's retry policy takes over).
+ * retried with exponential back-off (async-retry); when attempts are exhausted, throws an Error.
  */
 export function createWebhookSender(
   options: WebhookSenderOptions,
@@ -186,6 +187,7 @@ export interface SmtpSenderOptions {
   allowInsecure?: boolean;
 }
 
+/** One e-mail to send. */
 export interface EmailMessage {
   from: string;
   to: string;
@@ -199,7 +201,8 @@ export interface EmailMessage {
  * Returns { send, close }: send(message) sends through one pooled nodemailer SMTP transport.
  * Accepted → delivered (detail: the server's response). SMTP 5xx (responseCode >= 500) → failed with
  * reason `SMTP <code>: <response>` (the response without its repeated leading code); other errors
- * (connection, 4xx) → thrown (retryable). close() ends the pool's connections.
+ * (connection, 4xx: may succeed later) → thrown, not retried here. close() ends the pool's
+ * connections.
  */
 export function createSmtpSender(options: SmtpSenderOptions): {
   send(message: EmailMessage): Promise<DeliveryResult>;

@@ -1,12 +1,19 @@
 /**
- * The pure campaign state machine: no Temporal imports, no I/O, no clock of its own (callers pass
- * `now`). The workflow applies every command through `apply` and every automatic transition through
- * `tick`, so the whole lifecycle is unit-tested in microseconds without a server.
+ * The pure campaign state machine for commands: no Temporal imports, no I/O, no clock of its own
+ * (callers pass `now`), so the whole lifecycle is unit-tested in microseconds without a server.
+ *
+ * Glossary: `check` = would this command be accepted (throws the refusal, ./refusals; changes
+ * nothing) · `apply` = accept it, returning its Transition · `decide` = the rules both share ·
+ * `commit` (./transition) = record an accepted change · `nextTransition` / `tick` / `endRun`
+ * (./automatic) = the automatic transitions: what is due next, take it when due, end a run.
+ *
+ * Each function decides from the state it is given; the workflow passes the state as it is after
+ * its last await (the concurrency rule in workflows/campaign-manager.ts).
  */
-import { reviewVersion, type FieldError } from './review';
-import { nextRunAt } from './schedule';
+import { LifecycleError, guardWritable, requireDraft, requireLive, requireNoDraft } from './refusals';
+import { reviewVersion } from './review';
+import { commit, type Transition } from './transition';
 import type {
-  CampaignEvent,
   CampaignState,
   CampaignStatus,
   CampaignVersion,
@@ -17,52 +24,11 @@ import type {
   VersionSpec,
 } from './types';
 
+export { LifecycleError, type LifecycleErrorCode } from './refusals';
 export type { FieldError } from './review';
+export type { Transition } from './transition';
 
-export type LifecycleErrorCode =
-  | 'CAMPAIGN_STOPPED'
-  | 'CAMPAIGN_READ_ONLY'
-  | 'CAMPAIGN_DELETED'
-  | 'DRAFT_EXISTS'
-  | 'NO_DRAFT'
-  | 'NO_LIVE_VERSION'
-  | 'NEVER_ACTIVATED'
-  | 'ALREADY_ACTIVATED'
-  | 'NOT_FINISHED'
-  | 'NO_SUCH_VERSION'
-  | 'REVISION_MISMATCH'
-  | 'REVIEW_FAILED';
-
-/** A refused command. `code` is stable and machine-readable; the API maps it to an HTTP status. */
-export class LifecycleError extends Error {
-  override name = 'LifecycleError';
-  constructor(
-    readonly code: LifecycleErrorCode,
-    message: string,
-    readonly fieldErrors: FieldError[] = [],
-  ) {
-    super(message);
-  }
-}
-
-/** The outcome of an accepted command or automatic transition. */
-export interface Transition {
-  state: CampaignState;
-  /** The history entry recording it. */
-  event: CampaignEvent;
-  /** A version created by this transition (activation), to be stored immutably. */
-  version?: CampaignVersion;
-  /** A run to start now (the workflow starts its child workflow). */
-  run?: { number: number; version: CampaignVersion };
-  receipt?: StopReceipt;
-  duplicate?: DuplicateSource;
-}
-
-/** How many request ids are remembered for idempotency (carried across continue-as-new). */
-export const REQUEST_ID_WINDOW = 1000;
-
-const READ_ONLY: readonly CampaignStatus[] = ['completed', 'archived'];
-
+/** The first transition of a new campaign: its draft, from the create command. */
 export function createCampaign(command: CreateCampaign, now: Date): Transition {
   const at = now.toISOString();
   const state: CampaignState = {
@@ -124,17 +90,12 @@ export function apply(state: CampaignState, command: Command, now: Date): Transi
   return decide(state, command, now);
 }
 
+/** The rules: the transition `command` makes, or the LifecycleError that refuses it. */
 function decide(state: CampaignState, command: Command, now: Date): Transition {
   guardWritable(state, command);
   switch (command.type) {
     case 'edit': {
-      const draft = requireDraft(state);
-      if (command.expectedRevision !== undefined && command.expectedRevision !== draft.revision) {
-        throw new LifecycleError(
-          'REVISION_MISMATCH',
-          `draft is at revision ${draft.revision}, not ${command.expectedRevision}`,
-        );
-      }
+      const draft = requireDraft(state, command.expectedRevision);
       return commit(state, command, now, 'edit', {
         name: command.name ?? state.name,
         description: command.description ?? state.description,
@@ -154,7 +115,7 @@ function decide(state: CampaignState, command: Command, now: Date): Transition {
       });
     }
     case 'modify': {
-      if (state.draft) throw new LifecycleError('DRAFT_EXISTS', 'campaign already has a draft');
+      requireNoDraft(state);
       const live = requireLive(state);
       return commit(state, command, now, 'modify', {
         draft: {
@@ -167,7 +128,7 @@ function decide(state: CampaignState, command: Command, now: Date): Transition {
       });
     }
     case 'rollback': {
-      if (state.draft) throw new LifecycleError('DRAFT_EXISTS', 'campaign already has a draft');
+      requireNoDraft(state);
       requireLive(state);
       if (!Number.isInteger(command.version) || command.version < 1 || command.version > state.versionCount) {
         throw new LifecycleError('NO_SUCH_VERSION', `campaign has no version ${command.version}`);
@@ -183,13 +144,7 @@ function decide(state: CampaignState, command: Command, now: Date): Transition {
       });
     }
     case 'activate': {
-      const draft = requireDraft(state);
-      if (command.expectedRevision !== undefined && command.expectedRevision !== draft.revision) {
-        throw new LifecycleError(
-          'REVISION_MISMATCH',
-          `draft is at revision ${draft.revision}, not ${command.expectedRevision}`,
-        );
-      }
+      const draft = requireDraft(state, command.expectedRevision);
       const errors = reviewVersion(state.channel, draft, now);
       if (errors.length) throw new LifecycleError('REVIEW_FAILED', 'review failed', errors);
       const version: CampaignVersion = {
@@ -269,25 +224,6 @@ function decide(state: CampaignState, command: Command, now: Date): Transition {
   }
 }
 
-/** Refuses every mutation of a deleted, stopped or otherwise read-only campaign. */
-function guardWritable(state: CampaignState, command: Command): void {
-  if (state.deleted) throw new LifecycleError('CAMPAIGN_DELETED', 'campaign was deleted');
-  const stopped = state.status === 'stopped' || state.finishedAs === 'stopped';
-  if (command.type === 'archive' && (state.status === 'stopped' || state.status === 'completed')) return;
-  if (stopped) {
-    const what =
-      command.type === 'duplicate'
-        ? 'a stopped campaign cannot be used to create a new campaign'
-        : command.type === 'activate'
-          ? 'a stopped campaign can never be activated again'
-          : 'campaign is stopped and read-only';
-    throw new LifecycleError('CAMPAIGN_STOPPED', what);
-  }
-  if (READ_ONLY.includes(state.status) && command.type !== 'duplicate') {
-    throw new LifecycleError('CAMPAIGN_READ_ONLY', `campaign is ${state.status} and read-only`);
-  }
-}
-
 /** The versioned part of a draft or version, without absent optional fields. */
 export function specOf(spec: {
   content: VersionSpec['content'];
@@ -301,138 +237,4 @@ export function specOf(spec: {
     ...(spec.audience ? { audience: spec.audience } : {}),
     ...(spec.throttle ? { throttle: spec.throttle } : {}),
   };
-}
-
-function requireDraft(state: CampaignState) {
-  if (!state.draft) throw new LifecycleError('NO_DRAFT', 'campaign has no draft');
-  return state.draft;
-}
-
-function requireLive(state: CampaignState): CampaignVersion {
-  if (!state.live || (state.status !== 'live' && state.status !== 'scheduled')) {
-    throw new LifecycleError('NO_LIVE_VERSION', `campaign is ${state.status}, not live or scheduled`);
-  }
-  return state.live;
-}
-
-/** The accepted change: new state with bumped revision, remembered request id, history event. */
-function commit(
-  state: CampaignState,
-  command: { requestId: string; actor: string },
-  now: Date,
-  action: string,
-  changes: Partial<CampaignState>,
-): Transition {
-  const next: CampaignState = {
-    ...state,
-    ...changes,
-    updatedAt: now.toISOString(),
-    revision: state.revision + 1,
-    recentRequestIds: remember(state.recentRequestIds, command.requestId),
-  };
-  return {
-    state: next,
-    event: {
-      requestId: command.requestId,
-      action,
-      actor: command.actor,
-      version: next.live?.number ?? null,
-      at: now.toISOString(),
-    },
-  };
-}
-
-function remember(ids: string[], id: string): string[] {
-  const next = ids.length >= REQUEST_ID_WINDOW ? ids.slice(ids.length - REQUEST_ID_WINDOW + 1) : [...ids];
-  next.push(id);
-  return next;
-}
-
-export interface NextTransition {
-  at: string;
-  to: 'live' | 'completed' | 'run';
-}
-
-/**
- * The next automatic transition, if any: `scheduled` → `live` at the start date; a run at each
- * occurrence of the live version's recurrence (campaigns with an audience, one run at a time);
- * `live` → `completed` at the end date (after a run in flight finishes).
- */
-export function nextTransition(state: CampaignState): NextTransition | undefined {
-  const live = state.live;
-  if (state.deleted || !live) return undefined;
-  const { startAt, endAt } = live.schedule;
-  if (state.status === 'scheduled' && startAt) return { at: startAt, to: 'live' };
-  if (state.status !== 'live' || state.runs.active) return undefined;
-  const run = nextRun(state, live);
-  if (run && (!endAt || Date.parse(run) < Date.parse(endAt))) return { at: run, to: 'run' };
-  if (endAt) return { at: endAt, to: 'completed' };
-  return undefined;
-}
-
-/** When the live version's next run is due, if it has one. */
-function nextRun(state: CampaignState, live: CampaignVersion): string | undefined {
-  if (!live.audience || state.type !== 'scheduled') return undefined;
-  const recurrence = live.schedule.recurrence ?? { kind: 'once' as const };
-  if (recurrence.kind === 'once' && state.runs.count > 0) return undefined;
-  const activatedAt = Date.parse(live.activatedAt);
-  const after = state.runs.lastRunAt ? new Date(state.runs.lastRunAt) : new Date(activatedAt - 1);
-  // A start date already past at activation means "now".
-  const { startAt, endAt } = live.schedule;
-  const window = {
-    ...(startAt && Date.parse(startAt) > activatedAt ? { startAt } : {}),
-    ...(endAt ? { endAt } : {}),
-  };
-  return nextRunAt(recurrence, after, window)?.toISOString();
-}
-
-/** Applies the automatic transition due at `now`, if any. */
-export function tick(state: CampaignState, now: Date): Transition | undefined {
-  const next = nextTransition(state);
-  if (!next || Date.parse(next.at) > now.getTime()) return undefined;
-  const live = state.live!;
-  if (next.to === 'run') {
-    const number = state.runs.count + 1;
-    const runs = {
-      count: number,
-      active: { number, version: live.number, startedAt: now.toISOString() },
-      lastRunAt: next.at,
-    };
-    return {
-      ...commit(state, { requestId: `run-${number}`, actor: 'system' }, now, 'run-start', { runs }),
-      run: { number, version: live },
-    };
-  }
-  const action = next.to === 'live' ? 'start' : 'complete';
-  // A deterministic request id: the same automatic step is recorded once.
-  const requestId = `${action}-v${live.number}`;
-  const changes: Partial<CampaignState> =
-    next.to === 'completed' ? { status: 'completed', draft: null } : { status: 'live' };
-  return commit(state, { requestId, actor: 'system' }, now, action, changes);
-}
-
-/**
- * Records the end of run `number`. A one-shot campaign is then `completed`. Applies whatever the
- * status (a run may end after a stop); undefined when that run is not the one in flight.
- */
-export function finishRun(
-  state: CampaignState,
-  number: number,
-  outcome: 'completed' | 'cancelled' | 'failed',
-  now: Date,
-): Transition | undefined {
-  if (state.runs.active?.number !== number) return undefined;
-  const oneShot = (state.live?.schedule.recurrence ?? { kind: 'once' }).kind === 'once';
-  const changes: Partial<CampaignState> = {
-    runs: { ...state.runs, active: null },
-    ...(state.status === 'live' && oneShot ? { status: 'completed' as const, draft: null } : {}),
-  };
-  const t = commit(
-    state,
-    { requestId: `run-${number}-${outcome}`, actor: 'system' },
-    now,
-    `run-${outcome}`,
-    changes,
-  );
-  return { ...t, event: { ...t.event, version: state.runs.active.version } };
 }

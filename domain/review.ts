@@ -6,6 +6,7 @@ import Handlebars from 'handlebars/dist/cjs/handlebars';
 import { reviewRecurrence } from './schedule';
 import type { Channel, VersionSpec } from './types';
 
+/** What is wrong with one field, for the API's problem details. */
 export interface FieldError {
   field: string;
   message: string;
@@ -35,6 +36,7 @@ const SAMPLE_ATTRIBUTES = new Proxy({} as Record<string, string>, {
     typeof key === 'string' ? { value: `<${key}>`, enumerable: true, configurable: true } : undefined,
 });
 
+/** What templates render against at review: the sample profile, at the top level and under `profile`. */
 export const SAMPLE_DATA = {
   ...SAMPLE_PROFILE,
   profile: { ...SAMPLE_PROFILE, attributes: SAMPLE_ATTRIBUTES },
@@ -73,6 +75,7 @@ export function renderTemplate(template: string, data: object, strict = true): s
   return render(data);
 }
 
+/** Everything wrong with `spec` for a `channel` campaign at `now`; empty when it may be activated. */
 export function reviewVersion(channel: Channel, spec: VersionSpec, now: Date): FieldError[] {
   const errors: FieldError[] = [];
   const { content, schedule } = spec;

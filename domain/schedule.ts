@@ -18,7 +18,9 @@ import type { FieldError } from './review';
 
 export type { FieldError };
 
+/** Weekdays as a weekly recurrence names them, Monday first. */
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+/** One weekday. */
 export type Weekday = (typeof WEEKDAYS)[number];
 
 /** How often a `scheduled` campaign runs. `once`: a single run at the window start (or at activation). */

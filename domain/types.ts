@@ -5,6 +5,7 @@ import type { Recurrence } from './schedule';
 
 export type { Recurrence } from './schedule';
 
+/** Every lifecycle status, in lifecycle order. */
 export const CAMPAIGN_STATUSES = [
   'draft',
   'scheduled',
@@ -14,15 +15,22 @@ export const CAMPAIGN_STATUSES = [
   'failed',
   'archived',
 ] as const;
+/** Where a campaign is in its lifecycle. */
 export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
 
+/** `scheduled`: sends a run at each occurrence of its schedule; `api_triggered`: has no scheduled runs. */
 export const CAMPAIGN_TYPES = ['scheduled', 'api_triggered'] as const;
+/** How a campaign is triggered. */
 export type CampaignType = (typeof CAMPAIGN_TYPES)[number];
 
+/** Every delivery channel. */
 export const CHANNELS = ['email', 'sms', 'push', 'webhook'] as const;
+/** How a campaign's messages leave. */
 export type Channel = (typeof CHANNELS)[number];
 
+/** `cancel`: the run in flight stops sending at once; `drain`: it finishes. */
 export const STOP_MODES = ['cancel', 'drain'] as const;
+/** How a stop treats the run in flight. */
 export type StopMode = (typeof STOP_MODES)[number];
 
 /**
@@ -80,7 +88,11 @@ export interface Draft extends VersionSpec {
   updatedBy: string;
 }
 
-/** What a stop did. Runs (sending) come later; until then nothing is in flight. */
+/**
+ * What a stop did. With a run in flight, `sent` counts its messages sent so far; a `cancel` stop
+ * also counts the pending ones it `cancelled`, while a `drain` stop lets the run finish. Both are 0
+ * when no run was in flight.
+ */
 export interface StopReceipt {
   mode: StopMode;
   stoppedAt: string;
@@ -139,6 +151,7 @@ export interface CommandMeta {
   actor: string;
 }
 
+/** Creates a campaign with its first draft (the workflow's start input, not an update). */
 export interface CreateCampaign extends CommandMeta {
   campaignId: string;
   name: string;
@@ -153,6 +166,7 @@ export interface CreateCampaign extends CommandMeta {
   origin?: { campaignId: string; version: number | null };
 }
 
+/** Changes the draft (and the campaign's name, description, tags). */
 export interface EditDraft extends CommandMeta {
   type: 'edit';
   /** When set, the edit applies only if the draft is still at this revision. */
@@ -167,11 +181,14 @@ export interface EditDraft extends CommandMeta {
   /** null removes it. */
   throttle?: number | null;
 }
+/** New draft copied from the live version. */
 export interface ModifyCampaign extends CommandMeta {
   type: 'modify';
 }
+/** Reviews the draft and makes it the next live (or scheduled) version. */
 export interface ActivateCampaign extends CommandMeta {
   type: 'activate';
+  /** When set, activates only if the draft is still at this revision. */
   expectedRevision?: number;
 }
 /** New draft from an earlier version (the API reads its immutable spec from PostgreSQL). */
@@ -180,23 +197,29 @@ export interface RollbackCampaign extends CommandMeta {
   version: number;
   spec: VersionSpec;
 }
+/** Drops the draft; the live version stays. */
 export interface DiscardDraft extends CommandMeta {
   type: 'discard';
 }
+/** Stops the campaign for good. */
 export interface StopCampaign extends CommandMeta {
   type: 'stop';
   mode: StopMode;
 }
+/** Hands over what a new campaign copied from this one needs. */
 export interface DuplicateCampaign extends CommandMeta {
   type: 'duplicate';
 }
+/** Deletes a campaign that was never activated. */
 export interface DeleteCampaign extends CommandMeta {
   type: 'delete';
 }
+/** Archives a completed or stopped campaign. */
 export interface ArchiveCampaign extends CommandMeta {
   type: 'archive';
 }
 
+/** Any command a campaign's workflow accepts after its creation. */
 export type Command =
   | EditDraft
   | ModifyCampaign
@@ -207,7 +230,10 @@ export type Command =
   | DuplicateCampaign
   | DeleteCampaign
   | ArchiveCampaign;
+/** The name of a command (and of the update that carries it). */
 export type CommandType = Command['type'];
+/** The command whose `type` is `T`. */
+export type CommandOf<T extends CommandType> = Extract<Command, { type: T }>;
 
 /** A command as sent in its update: the update's name says which command it is. */
 export type CommandPayload<C extends Command = Command> = C extends unknown ? Omit<C, 'type'> : never;

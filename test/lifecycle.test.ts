@@ -1,17 +1,11 @@
 /**
- * The pure lifecycle state machine: every row of the lifecycle table (DESIGN §3), allowed and
- * refused, then random command sequences checked against the invariants.
+ * The pure lifecycle state machine (domain/lifecycle.ts and domain/automatic.ts): each command,
+ * allowed and refused, the automatic transitions, then random command sequences checked against
+ * the invariants.
  */
 import fc from 'fast-check';
-import {
-  LifecycleError,
-  apply,
-  check,
-  createCampaign,
-  nextTransition,
-  tick,
-  type LifecycleErrorCode,
-} from '../domain/lifecycle';
+import { endRun, nextTransition, tick } from '../domain/automatic';
+import { LifecycleError, apply, check, createCampaign, type LifecycleErrorCode } from '../domain/lifecycle';
 import type { CampaignContent, CampaignState, Command, CreateCampaign } from '../domain/types';
 
 const T0 = new Date('2026-01-01T00:00:00.000Z');
@@ -319,6 +313,18 @@ describe('automatic transitions', () => {
     const done = tick(started.state, at(90))!;
     expect(done.state.status).toBe('completed');
     expect(nextTransition(done.state)).toBeUndefined();
+  });
+
+  it('starts the one run of a one-shot campaign, and completes it when that run ends', () => {
+    const ready = run(draftCampaign({ audience: { audienceId: 'audience-1' } }), { type: 'activate' });
+    expect(nextTransition(ready)).toEqual({ at: T0.toISOString(), to: 'run' });
+    const started = tick(ready, T0)!;
+    expect(started.run).toMatchObject({ number: 1, version: { number: 1 } });
+    expect(started.state.runs.active).toMatchObject({ number: 1, version: 1 });
+    expect(endRun(started.state, 2, 'completed', at(1))).toBeUndefined(); // not the run in flight
+    const ended = endRun(started.state, 1, 'completed', at(1))!;
+    expect(ended.state).toMatchObject({ status: 'completed', runs: { count: 1, active: null } });
+    expect(ended.event).toMatchObject({ action: 'run-completed', requestId: 'run-1-completed', version: 1 });
   });
 });
 

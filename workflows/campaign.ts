@@ -1,22 +1,21 @@
 /**
  * The campaign workflow: one long-lived execution per campaign (`campaign-<id>`), the single source
- * of truth for its lifecycle. This file is Temporal glue only; every decision is made by the pure
- * state machine in ./lifecycle.
+ * of truth for its lifecycle. It wires Temporal to a CampaignManager (./campaign-manager), which
+ * holds the state; every decision is made by the pure state machine in ../domain.
  */
 import type { UpdateDefinition } from '@temporalio/common';
 import * as wf from '@temporalio/workflow';
-import type { CampaignActivities, Projection } from '../activities';
-import {
-  LifecycleError,
-  apply,
-  check,
-  createCampaign,
-  finishRun,
-  isReplay,
-  nextTransition,
-  tick,
-  type Transition,
-} from '../domain/lifecycle';
+import type { NextTransition } from '../domain/automatic';
+import type {
+  CampaignState,
+  Command,
+  CommandOf,
+  CommandPayload,
+  CommandResult,
+  CommandType,
+  CreateCampaign,
+} from '../domain/types';
+import { CampaignManager, workflowNow } from './campaign-manager';
 import {
   commandSignal,
   commandUpdates,
@@ -24,19 +23,10 @@ import {
   liveVersionQuery,
   projectedUpdate,
   stateQuery,
+  type CommandUpdate,
 } from './messages';
-import { searchAttributes } from './search-attributes';
-import { campaignRunWorkflow, runWorkflowId } from './run';
-import type {
-  CampaignState,
-  StopReceipt,
-  Command,
-  CommandPayload,
-  CommandResult,
-  CommandType,
-  CreateCampaign,
-} from '../domain/types';
 
+/** How a campaign workflow behaves, beyond its state. */
 export interface CampaignWorkflowOptions {
   /** Continue-as-new once history reaches this many events (also when the server suggests it). */
   maxHistoryEvents?: number;
@@ -47,250 +37,76 @@ export type CampaignWorkflowInput = ({ create: CreateCampaign } | { state: Campa
   options?: CampaignWorkflowOptions;
 };
 
+/** History length at which a campaign continues as new, unless its options say otherwise. */
 export const DEFAULT_MAX_HISTORY_EVENTS = 2000;
 
-/**
- * Workflow time. Inside the workflow sandbox `Date` is Temporal's deterministic replacement (the
- * time of the current workflow task, replayed identically); every clock read goes through here.
- */
-const workflowNow = (): Date => new Date();
-
-// A local activity: the projection is a short database write, so it runs in the worker without a
-// round trip through the server (retried locally; recorded as a marker in history).
-const { projectCampaign } = wf.proxyLocalActivities<CampaignActivities>({
-  startToCloseTimeout: '30 seconds',
-  summary: 'project change to PostgreSQL',
-});
-
-const { cancelRun, runCounts } = wf.proxyLocalActivities<CampaignActivities>({
-  startToCloseTimeout: '1 minute',
-  summary: 'stop the run in flight',
-});
-
+/** One campaign's whole life: create, answer messages, take automatic transitions, continue as new. */
 export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<void> {
+  // ── Create: a new campaign, or the one carried over by continue-as-new.
   const options = input.options ?? {};
-  const maxHistoryEvents = options.maxHistoryEvents ?? DEFAULT_MAX_HISTORY_EVENTS;
-  const initial = 'create' in input ? createCampaign(input.create, workflowNow()) : undefined;
-  let state: CampaignState = 'state' in input ? input.state : initial!.state;
-  let projectedRevision = 'state' in input ? input.state.revision : 0;
-  // Projections run one after another, in the order changes were accepted.
-  let projection: Promise<void> = Promise.resolve();
-  const published = new Map<string, unknown>();
-  // The run in flight (a child workflow), if any.
-  let activeRun: { number: number; scope: wf.CancellationScope } | undefined;
+  const campaign = new CampaignManager(input, options.maxHistoryEvents ?? DEFAULT_MAX_HISTORY_EVENTS);
 
-  function accept(transition: Transition): Promise<void> {
-    state = transition.state;
-    publish(state, published);
-    projection = projection
-      .then(() => projectCampaign(toProjection(transition)))
-      .then(() => {
-        projectedRevision = Math.max(projectedRevision, transition.state.revision);
-      });
-    return projection;
-  }
+  // ── Handlers: registered before the first await, so no early message is lost.
+  // The state itself, readable before the projection catches up (tests, `temporal workflow query`).
+  wf.setHandler(stateQuery, () => campaign.state);
+  // The live version alone, for operators who only ask what is being sent.
+  wf.setHandler(liveVersionQuery, () => campaign.state.live);
+  // The draft alone, for operators who only ask what would be activated.
+  wf.setHandler(draftQuery, () => campaign.state.draft);
+  // An update, not a query, so the caller can wait: read-your-writes after a start or a signal.
+  wf.setHandler(projectedUpdate, () => campaign.projected());
+  // Commands are updates so a refused one never reaches history and its caller learns why at once.
+  for (const update of Object.values(commandUpdates)) onCommand(campaign, update);
+  // The same commands as a signal, for fire-and-forget senders and operators (refusals are logged).
+  wf.setHandler(commandSignal, (command) => campaign.executeSignalled(command));
 
-  function launchRun(run: NonNullable<Transition['run']>): void {
-    const scope = new wf.CancellationScope();
-    activeRun = { number: run.number, scope };
-    const child = scope.run(() =>
-      wf.executeChild(campaignRunWorkflow, {
-        workflowId: runWorkflowId(state.id, run.number),
-        args: [{ campaignId: state.id, number: run.number, version: run.version, channel: state.channel }],
-        staticSummary: `${state.name}: run ${run.number} (v${run.version.number})`,
-      }),
-    );
-    type Outcome = 'completed' | 'cancelled' | 'failed';
-    void child
-      .then(
-        (result): Outcome => (result.status === 'cancelled' ? 'cancelled' : 'completed'),
-        (error): Outcome => (wf.isCancellation(error) ? 'cancelled' : 'failed'),
-      )
-      .then(async (outcome) => {
-        activeRun = undefined;
-        const finished = finishRun(state, run.number, outcome, workflowNow());
-        if (finished) await accept(finished);
-      });
-  }
-
-  /** For a stop with a run in flight: cancel it (or let it drain) and count what was sent. */
-  async function stopRun(command: Command): Promise<Partial<StopReceipt>> {
-    if (command.type !== 'stop' || !activeRun || isReplay(state, command.requestId)) return {};
-    check(state, command, workflowNow());
-    const ref = { campaignId: state.id, number: activeRun.number };
-    if (command.mode === 'drain') {
-      const c = await runCounts(ref);
-      return { sent: c.sent + c.delivered };
-    }
-    const c = await cancelRun(ref); // once this returns, no further message leaves
-    activeRun.scope.cancel();
-    return { sent: c.sent + c.delivered, cancelled: c.cancelled };
-  }
-
-  async function run(command: Command): Promise<CommandResult> {
-    const counted = await stopRun(command);
-    const transition = refuseAsFailure(() => apply(state, command, workflowNow()));
-    if (transition?.receipt) {
-      transition.receipt = { ...transition.receipt, ...counted };
-      transition.state = { ...transition.state, stop: transition.receipt };
-    }
-    if (!transition) {
-      // Already applied under this request id: change nothing, answer with the current state.
-      await wf.condition(() => projectedRevision >= state.revision);
-      return { state, replayed: true };
-    }
-    await accept(transition);
-    return {
-      state: transition.state,
-      replayed: false,
-      ...(transition.receipt ? { receipt: transition.receipt } : {}),
-      ...(transition.duplicate ? { duplicate: transition.duplicate } : {}),
-    };
-  }
-
-  // Handlers are registered before the first await so no early message is lost.
-  wf.setHandler(stateQuery, () => state);
-  wf.setHandler(liveVersionQuery, () => state.live);
-  wf.setHandler(draftQuery, () => state.draft);
-  wf.setHandler(projectedUpdate, async () => {
-    await wf.condition(() => projectedRevision >= state.revision);
-    return state;
-  });
-  for (const [type, update] of Object.entries(commandUpdates) as Array<
-    [CommandType, (typeof commandUpdates)[CommandType]]
-  >) {
-    // The update's name fixes the command type, whatever the payload says.
-    const asCommand = (payload: CommandPayload) => ({ ...payload, type }) as Command;
-    wf.setHandler(
-      update as UpdateDefinition<CommandResult, [CommandPayload]>,
-      (payload: CommandPayload) => run(asCommand(payload)),
-      {
-        validator: (payload: CommandPayload) =>
-          refuseAsFailure(() => check(state, asCommand(payload), workflowNow())),
-        description: `${type} the campaign`,
-      },
-    );
-  }
-  wf.setHandler(commandSignal, async (command) => {
-    try {
-      await run(command);
-    } catch (error) {
-      wf.log.warn('refused a command sent as a signal', {
-        command: command.type,
-        requestId: command.requestId,
-        reason: (error as Error).message,
-      });
-    }
-  });
-
-  const continueAsNewDue = () => {
-    const info = wf.workflowInfo();
-    return info.continueAsNewSuggested || info.historyLength >= maxHistoryEvents;
-  };
-
-  if (initial) await accept(initial);
-  else publish(state, published);
-
-  while (!state.deleted || activeRun) {
-    const next = nextTransition(state);
-    const key = next ? `${next.to}@${next.at}` : '';
-    // Wake when the next automatic transition changes (not on every edit: no timer churn).
-    const wake = () => {
-      const now = nextTransition(state);
-      return (
-        (now ? `${now.to}@${now.at}` : '') !== key || state.deleted || (continueAsNewDue() && !activeRun)
-      );
-    };
+  // ── Timer loop: sleep until the next automatic transition is due, take it, repeat.
+  // A new campaign records its creation first; one carried over by continue-as-new shows itself.
+  if (campaign.creation) await campaign.accept(campaign.creation);
+  else campaign.updateOperatorView();
+  let continuing = false;
+  // Until the campaign is deleted and its last run has ended, or it is time to continue as new.
+  while (campaign.active && !continuing) {
+    const next = campaign.nextTransition();
+    // Wakes early when the plan changes (not on every edit: no timer churn).
+    const replanned = campaign.replanned(next);
     if (next) {
       const wait = Date.parse(next.at) - workflowNow().getTime();
       // Already due: act now (a short server timer would add about a second).
-      const timedOut =
-        wait <= 0 ||
-        !(await wf.condition(wake, wait, {
-          summary: `${next.to === 'live' ? 'go live' : next.to === 'run' ? 'next run' : 'complete'} at ${next.at}`,
-        }));
-      if (timedOut) {
-        const automatic = tick(state, workflowNow());
-        if (automatic) {
-          if (automatic.run) launchRun(automatic.run);
-          await accept(automatic);
-        }
-      }
+      const due = wait <= 0 || !(await wf.condition(replanned, wait, { summary: timerSummary(next) }));
+      const automatic = due ? campaign.dueTransition() : undefined;
+      if (automatic?.run) campaign.startRun(automatic.run);
+      if (automatic) await campaign.accept(automatic);
     } else {
-      await wf.condition(wake);
+      await wf.condition(replanned);
     }
-    // Never with a run in flight: its child workflow belongs to this run.
-    if (continueAsNewDue() && !state.deleted && !activeRun) {
-      // Never from a handler: wait for in-flight handlers and projections, then carry all state.
-      await wf.condition(wf.allHandlersFinished);
-      await projection;
-      await wf.continueAsNew<typeof campaignWorkflow>({ state, options });
-    }
+    continuing = campaign.shouldContinueAsNew();
   }
+
+  // ── Continue-as-new (or finish): never from a handler; after in-flight handlers and projections.
   await wf.condition(wf.allHandlersFinished);
-  await projection;
-}
-
-/** What the projection needs: the state without the idempotency window, the event, the version. */
-function toProjection({ state, event, version }: Transition): Projection {
-  const { recentRequestIds: _ids, ...campaign } = state;
-  return { campaign, event, ...(version ? { version } : {}) };
+  await campaign.projectionsSettled();
+  if (continuing) await wf.continueAsNew<typeof campaignWorkflow>({ state: campaign.state, options });
 }
 
 /**
- * Runs a state-machine call, turning a LifecycleError into a non-retryable ApplicationFailure whose
- * type is the error code and whose details carry the field errors: that is what rejects an update
- * (in a validator, before anything reaches history) and what the API maps to 404/409/412/422.
+ * Registers the handler of one command update: its validator refuses an invalid command before it
+ * reaches history, its handler executes the command. The update's name is the command type,
+ * whatever the payload says.
  */
-function refuseAsFailure<T>(call: () => T): T {
-  try {
-    return call();
-  } catch (error) {
-    if (error instanceof LifecycleError) {
-      throw wf.ApplicationFailure.create({
-        type: error.code,
-        message: error.message,
-        details: [error.fieldErrors],
-        nonRetryable: true,
-      });
-    }
-    throw error;
-  }
+function onCommand<T extends CommandType>(campaign: CampaignManager, update: CommandUpdate<T>): void {
+  // The same definition with its name typed as any string: setHandler's types cannot resolve a
+  // generic name.
+  const definition: UpdateDefinition<CommandResult, [CommandPayload<CommandOf<T>>]> = update;
+  // The payload is exactly command T without its type; TypeScript cannot follow the spread.
+  const asCommand = (payload: CommandPayload<CommandOf<T>>) => ({ ...payload, type: update.name }) as Command;
+  wf.setHandler(definition, (payload) => campaign.execute(asCommand(payload)), {
+    validator: (payload) => campaign.validate(asCommand(payload)),
+    description: `${update.name} the campaign`,
+  });
 }
 
-/**
- * Search attributes (upserted only when they change, to keep history small) and the Markdown card
- * that operators see as current details in the Temporal Web UI.
- */
-function publish(state: CampaignState, published: Map<string, unknown>): void {
-  const next = nextTransition(state);
-  const values = [
-    { key: searchAttributes.status, value: state.status },
-    { key: searchAttributes.hasDraft, value: state.draft !== null },
-    { key: searchAttributes.liveVersion, value: state.live?.number ?? null },
-    { key: searchAttributes.type, value: state.type },
-    { key: searchAttributes.channel, value: state.channel },
-    { key: searchAttributes.nextRunAt, value: next ? new Date(next.at) : null },
-  ];
-  const changed = values.filter(
-    ({ key, value }) => String(published.get(key.name)) !== String(value) || !published.has(key.name),
-  );
-  if (changed.length) {
-    wf.upsertSearchAttributes(changed as Parameters<typeof wf.upsertSearchAttributes>[0]);
-    for (const { key, value } of changed) published.set(key.name, value);
-  }
-  const live = state.live;
-  wf.setCurrentDetails(
-    [
-      `### ${state.name}`,
-      `- **status:** \`${state.status}\``,
-      `- **live version:** ${live ? `v${live.number}, activated ${live.activatedAt} by ${live.activatedBy}` : 'none'}`,
-      `- **draft:** ${state.draft ? `revision ${state.draft.revision}${state.draft.basedOn ? `, based on v${state.draft.basedOn}` : ''}` : 'none'}`,
-      `- **next transition:** ${next ? `${next.to} at ${next.at}` : 'none'}`,
-      `- **runs:** ${state.runs.count}${state.runs.active ? ` (run ${state.runs.active.number} on v${state.runs.active.version} in flight)` : ''}`,
-      ...(state.stop
-        ? [`- **stopped:** ${state.stop.stoppedAt} by ${state.stop.stoppedBy} (${state.stop.mode})`]
-        : []),
-    ].join('\n'),
-  );
+/** The timer's summary in the Temporal Web UI. */
+function timerSummary(next: NextTransition): string {
+  return `${next.to === 'live' ? 'go live' : next.to === 'run' ? 'next run' : 'complete'} at ${next.at}`;
 }

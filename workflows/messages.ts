@@ -6,48 +6,73 @@
  * reaches history, and the caller learns why at once) and can also be sent through the `command`
  * signal by fire-and-forget senders and operators.
  */
+import type { UpdateDefinition } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type {
-  ActivateCampaign,
-  ArchiveCampaign,
   CampaignState,
   CampaignVersion,
   Command,
+  CommandOf,
   CommandPayload,
   CommandResult,
-  DeleteCampaign,
-  DiscardDraft,
+  CommandType,
   Draft,
-  DuplicateCampaign,
-  EditDraft,
-  ModifyCampaign,
-  RollbackCampaign,
-  StopCampaign,
 } from '../domain/types';
 
+/** The task queue workers poll when none is configured. */
 export const TASK_QUEUE_DEFAULT = 'campaigns';
 
+/** The workflow id of campaign `campaignId`'s workflow. */
 export function campaignWorkflowId(campaignId: string): string {
   return `campaign-${campaignId}`;
 }
 
-// Queries
+/** The whole lifecycle state. */
 export const stateQuery = defineQuery<CampaignState>('state');
+/** The live version, if any. */
 export const liveVersionQuery = defineQuery<CampaignVersion | null>('liveVersion');
+/** The draft, if any. */
 export const draftQuery = defineQuery<Draft | null>('draft');
+
+/**
+ * The update that carries command `T`: named after the command type (its name is `T` at the type
+ * level too), with that command's payload.
+ */
+export type CommandUpdate<T extends CommandType> = UpdateDefinition<
+  CommandResult,
+  [CommandPayload<CommandOf<T>>],
+  T
+>;
+
+/** One update per command type. */
+export type CommandUpdates = { [T in CommandType]: CommandUpdate<T> };
+
+function defineCommandUpdate<T extends CommandType>(type: T): CommandUpdate<T> {
+  return defineUpdate<CommandResult, [CommandPayload<CommandOf<T>>], T>(type);
+}
 
 // Updates: one per command (the update's name is the command type). Each returns once the change
 // is projected to PostgreSQL.
-export const editUpdate = defineUpdate<CommandResult, [CommandPayload<EditDraft>]>('edit');
-export const modifyUpdate = defineUpdate<CommandResult, [CommandPayload<ModifyCampaign>]>('modify');
-export const rollbackUpdate = defineUpdate<CommandResult, [CommandPayload<RollbackCampaign>]>('rollback');
-export const activateUpdate = defineUpdate<CommandResult, [CommandPayload<ActivateCampaign>]>('activate');
-export const discardUpdate = defineUpdate<CommandResult, [CommandPayload<DiscardDraft>]>('discard');
-export const stopUpdate = defineUpdate<CommandResult, [CommandPayload<StopCampaign>]>('stop');
-export const duplicateUpdate = defineUpdate<CommandResult, [CommandPayload<DuplicateCampaign>]>('duplicate');
-export const deleteUpdate = defineUpdate<CommandResult, [CommandPayload<DeleteCampaign>]>('delete');
-export const archiveUpdate = defineUpdate<CommandResult, [CommandPayload<ArchiveCampaign>]>('archive');
+/** Edit the draft. */
+export const editUpdate = defineCommandUpdate('edit');
+/** Start a draft from the live version. */
+export const modifyUpdate = defineCommandUpdate('modify');
+/** Start a draft from an earlier version. */
+export const rollbackUpdate = defineCommandUpdate('rollback');
+/** Activate the draft. */
+export const activateUpdate = defineCommandUpdate('activate');
+/** Discard the draft. */
+export const discardUpdate = defineCommandUpdate('discard');
+/** Stop the campaign (and its run in flight). */
+export const stopUpdate = defineCommandUpdate('stop');
+/** Get what a copy of the campaign needs. */
+export const duplicateUpdate = defineCommandUpdate('duplicate');
+/** Delete a never-activated campaign. */
+export const deleteUpdate = defineCommandUpdate('delete');
+/** Archive a finished campaign. */
+export const archiveUpdate = defineCommandUpdate('archive');
 
+/** Every command update by command type, in the order the workflow registers their handlers. */
 export const commandUpdates = {
   edit: editUpdate,
   modify: modifyUpdate,
@@ -58,7 +83,7 @@ export const commandUpdates = {
   duplicate: duplicateUpdate,
   delete: deleteUpdate,
   archive: archiveUpdate,
-} as const;
+} as const satisfies CommandUpdates;
 
 /**
  * Returns the state once every accepted change is projected to PostgreSQL: a read-your-writes

@@ -6,6 +6,7 @@
 import * as wf from '@temporalio/workflow';
 import type { CampaignActivities, RunCounts, RunInput } from '../activities';
 
+/** A run's final counts and the status its row ended with (`completed` or `cancelled`). */
 export interface RunOutcome extends RunCounts {
   status: string;
 }
@@ -23,10 +24,12 @@ const { deliverRun } = wf.proxyActivities<CampaignActivities>({
   summary: 'deliver messages in batches',
 });
 
+/** The workflow id of run `number` of campaign `campaignId`. */
 export function runWorkflowId(campaignId: string, number: number): string {
   return `campaign-${campaignId}-run-${number}`;
 }
 
+/** One delivery run: snapshot, deliver until done or cancelled, record the outcome. */
 export async function campaignRunWorkflow(input: RunInput): Promise<RunOutcome> {
   const prepared = await prepareRun(input);
   wf.setCurrentDetails(`Run ${input.number} of v${input.version.number}: ${prepared.pending} to send`);

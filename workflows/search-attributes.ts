@@ -16,4 +16,5 @@ export const searchAttributes = {
   nextRunAt: defineSearchAttributeKey('CampaignNextRunAt', SearchAttributeType.DATETIME),
 } as const;
 
+/** Every key, for registering them with a Temporal server. */
 export const CAMPAIGN_SEARCH_ATTRIBUTES = Object.values(searchAttributes);

@@ -1,0 +1,294 @@
+/**
+ * What one campaign workflow holds, and everything it does with it: the lifecycle state, the chain
+ * of projections to PostgreSQL, the search-attribute values operators filter on, and the delivery
+ * run in flight. Temporal glue only: every decision is made by the pure state machine in
+ * ../domain (commands in lifecycle.ts, automatic transitions in automatic.ts).
+ */
+import * as wf from '@temporalio/workflow';
+import type { CampaignActivities, Projection } from '../activities';
+import { endRun, nextTransition, tick, type NextTransition } from '../domain/automatic';
+import { LifecycleError, apply, check, createCampaign, isReplay, type Transition } from '../domain/lifecycle';
+import type { CampaignState, Command, CommandResult, CreateCampaign, StopReceipt } from '../domain/types';
+import { campaignRunWorkflow, runWorkflowId } from './run';
+import { searchAttributes } from './search-attributes';
+
+/**
+ * Workflow time. Inside the workflow sandbox `Date` is Temporal's deterministic replacement (the
+ * time of the current workflow task, replayed identically); every clock read goes through here.
+ */
+export const workflowNow = (): Date => new Date();
+
+// A local activity: the projection is a short database write, so it runs in the worker without a
+// round trip through the server (retried locally; recorded as a marker in history).
+const { projectCampaign } = wf.proxyLocalActivities<CampaignActivities>({
+  startToCloseTimeout: '30 seconds',
+  summary: 'project change to PostgreSQL',
+});
+
+const { cancelRun, runCounts } = wf.proxyLocalActivities<CampaignActivities>({
+  startToCloseTimeout: '1 minute',
+  summary: 'stop the run in flight',
+});
+
+/** How a delivery run's child workflow ended. */
+type RunOutcome = 'completed' | 'cancelled' | 'failed';
+
+/**
+ * One campaign, inside its workflow.
+ *
+ * Concurrency rule: handlers run concurrently with each other and with the timer loop, and any
+ * await lets another one change the state. So a decision is made from the state as it is after the
+ * last await: a method that awaits re-reads `state` and calls the state machine only after its
+ * last await, then accepts the transition (which sets the state) before awaiting again. Nothing
+ * reads the state, awaits, and writes back what it read.
+ */
+export class CampaignManager {
+  private current: CampaignState;
+  /** The creation to accept first, for a new campaign (not one carried over by continue-as-new). */
+  readonly creation: Transition | undefined;
+  /** The highest revision projected to PostgreSQL so far. */
+  private projectedRevision: number;
+  /** Projections run one after another, in the order changes were accepted. */
+  private projection: Promise<void> = Promise.resolve();
+  /** Search-attribute values last upserted, by attribute name. */
+  private readonly shownSearchAttributes = new Map<string, unknown>();
+  /** The delivery run in flight (a child workflow), if any. */
+  private activeRun: { number: number; scope: wf.CancellationScope } | undefined;
+
+  constructor(
+    start: { create: CreateCampaign } | { state: CampaignState },
+    private readonly maxHistoryEvents: number,
+  ) {
+    this.creation = 'create' in start ? createCampaign(start.create, workflowNow()) : undefined;
+    this.current = 'state' in start ? start.state : this.creation!.state;
+    this.projectedRevision = 'state' in start ? start.state.revision : 0;
+  }
+
+  /** The lifecycle state as of the last accepted change. */
+  get state(): CampaignState {
+    return this.current;
+  }
+
+  /** Whether the workflow still has work: the campaign is not deleted, or a run is in flight. */
+  get active(): boolean {
+    return !this.current.deleted || this.activeRun !== undefined;
+  }
+
+  /** Makes `transition` the current state, shows it, and queues its projection (resolves once done). */
+  accept(transition: Transition): Promise<void> {
+    this.current = transition.state;
+    this.updateOperatorView();
+    this.projection = this.projection
+      .then(() => projectCampaign(toProjection(transition)))
+      .then(() => {
+        this.projectedRevision = Math.max(this.projectedRevision, transition.state.revision);
+      });
+    return this.projection;
+  }
+
+  /** Resolves once every accepted change is projected to PostgreSQL. */
+  projectionsSettled(): Promise<void> {
+    return this.projection;
+  }
+
+  /** The state, once every change accepted so far is projected (read-your-writes). */
+  async projected(): Promise<CampaignState> {
+    await this.caughtUp();
+    return this.current;
+  }
+
+  /** Throws the failure that refuses `command` (an update validator), if any. Changes nothing. */
+  validate(command: Command): void {
+    refuseAsFailure(() => check(this.current, command, workflowNow()));
+  }
+
+  /** Executes a command: accepted, projected, answered; or refused with an ApplicationFailure. */
+  async execute(command: Command): Promise<CommandResult> {
+    const counted = await this.stopRun(command);
+    // After the last await: decide from the state as it is now.
+    const transition = refuseAsFailure(() => apply(this.current, command, workflowNow()));
+    if (transition?.receipt) {
+      transition.receipt = { ...transition.receipt, ...counted };
+      transition.state = { ...transition.state, stop: transition.receipt };
+    }
+    if (!transition) {
+      // Already applied under this request id: change nothing, answer with the current state.
+      await this.caughtUp();
+      return { state: this.current, replayed: true };
+    }
+    await this.accept(transition);
+    return {
+      state: transition.state,
+      replayed: false,
+      ...(transition.receipt ? { receipt: transition.receipt } : {}),
+      ...(transition.duplicate ? { duplicate: transition.duplicate } : {}),
+    };
+  }
+
+  /** Executes a command sent as a signal: nobody awaits the answer, so a refusal is logged. */
+  async executeSignalled(command: Command): Promise<void> {
+    try {
+      await this.execute(command);
+    } catch (error) {
+      wf.log.warn('refused a command sent as a signal', {
+        command: command.type,
+        requestId: command.requestId,
+        reason: (error as Error).message,
+      });
+    }
+  }
+
+  /** The next automatic transition, if any. */
+  nextTransition(): NextTransition | undefined {
+    return nextTransition(this.current);
+  }
+
+  /**
+   * A condition for the timer loop: true once the next automatic transition is no longer `next`,
+   * the campaign is deleted, or it is time to continue as new.
+   */
+  replanned(next: NextTransition | undefined): () => boolean {
+    const key = planKey(next);
+    return () =>
+      planKey(nextTransition(this.current)) !== key ||
+      this.current.deleted ||
+      (this.historyIsLong() && !this.activeRun);
+  }
+
+  /** The automatic transition due now, if any; not yet accepted, its run (if any) not started. */
+  dueTransition(): Transition | undefined {
+    return tick(this.current, workflowNow());
+  }
+
+  /** Whether to continue as new now: history is long, and nothing belongs to this execution. */
+  shouldContinueAsNew(): boolean {
+    // Never with a run in flight: its child workflow belongs to this execution.
+    return this.historyIsLong() && !this.current.deleted && !this.activeRun;
+  }
+
+  /** Starts delivery run `run` as a child workflow; its end is recorded when it completes. */
+  startRun(run: NonNullable<Transition['run']>): void {
+    const state = this.current;
+    const scope = new wf.CancellationScope();
+    this.activeRun = { number: run.number, scope };
+    const child = scope.run(() =>
+      wf.executeChild(campaignRunWorkflow, {
+        workflowId: runWorkflowId(state.id, run.number),
+        args: [{ campaignId: state.id, number: run.number, version: run.version, channel: state.channel }],
+        staticSummary: `${state.name}: run ${run.number} (v${run.version.number})`,
+      }),
+    );
+    void child
+      .then(
+        (result): RunOutcome => (result.status === 'cancelled' ? 'cancelled' : 'completed'),
+        (error): RunOutcome => (wf.isCancellation(error) ? 'cancelled' : 'failed'),
+      )
+      .then(async (outcome) => {
+        this.activeRun = undefined;
+        const ended = endRun(this.current, run.number, outcome, workflowNow());
+        if (ended) await this.accept(ended);
+      });
+  }
+
+  /** For a stop with a run in flight: cancel it (or let it drain) and count what was sent. */
+  private async stopRun(command: Command): Promise<Partial<StopReceipt>> {
+    if (command.type !== 'stop' || !this.activeRun || isReplay(this.current, command.requestId)) return {};
+    // Refuse early, before touching the run; `execute` decides again after this method's awaits.
+    check(this.current, command, workflowNow());
+    const ref = { campaignId: this.current.id, number: this.activeRun.number };
+    if (command.mode === 'drain') {
+      const c = await runCounts(ref);
+      return { sent: c.sent + c.delivered };
+    }
+    const c = await cancelRun(ref); // once this returns, no further message leaves
+    // Re-read after the await: the run may have ended meanwhile (then there is nothing to cancel).
+    this.activeRun?.scope.cancel();
+    return { sent: c.sent + c.delivered, cancelled: c.cancelled };
+  }
+
+  /** Resolves once the projection has caught up with the current state. */
+  private caughtUp(): Promise<void> {
+    return wf.condition(() => this.projectedRevision >= this.current.revision);
+  }
+
+  /** Whether history is long enough to continue as new (also when the server suggests it). */
+  private historyIsLong(): boolean {
+    const info = wf.workflowInfo();
+    return info.continueAsNewSuggested || info.historyLength >= this.maxHistoryEvents;
+  }
+
+  /**
+   * Shows the state to operators: search attributes (upserted only when they change, to keep
+   * history small) and the Markdown card they see as current details in the Temporal Web UI.
+   */
+  updateOperatorView(): void {
+    const state = this.current;
+    const next = nextTransition(state);
+    const values = [
+      { key: searchAttributes.status, value: state.status },
+      { key: searchAttributes.hasDraft, value: state.draft !== null },
+      { key: searchAttributes.liveVersion, value: state.live?.number ?? null },
+      { key: searchAttributes.type, value: state.type },
+      { key: searchAttributes.channel, value: state.channel },
+      { key: searchAttributes.nextRunAt, value: next ? new Date(next.at) : null },
+    ];
+    const shown = this.shownSearchAttributes;
+    const changed = values.filter(
+      ({ key, value }) => String(shown.get(key.name)) !== String(value) || !shown.has(key.name),
+    );
+    if (changed.length) {
+      wf.upsertSearchAttributes(changed as Parameters<typeof wf.upsertSearchAttributes>[0]);
+      for (const { key, value } of changed) shown.set(key.name, value);
+    }
+    wf.setCurrentDetails(operatorCard(state, next));
+  }
+}
+
+/** Identifies a planned automatic transition, to notice when the plan changes. */
+function planKey(next: NextTransition | undefined): string {
+  return next ? `${next.to}@${next.at}` : '';
+}
+
+/** What the projection needs: the state without the idempotency window, the event, the version. */
+function toProjection({ state, event, version }: Transition): Projection {
+  const { recentRequestIds: _ids, ...campaign } = state;
+  return { campaign, event, ...(version ? { version } : {}) };
+}
+
+/**
+ * Runs a state-machine call, turning a LifecycleError into a non-retryable ApplicationFailure whose
+ * type is the error code and whose details carry the field errors: that is what rejects an update
+ * (in a validator, before anything reaches history) and what the API maps to 404/409/412/422.
+ */
+function refuseAsFailure<T>(call: () => T): T {
+  try {
+    return call();
+  } catch (error) {
+    if (error instanceof LifecycleError) {
+      throw wf.ApplicationFailure.create({
+        type: error.code,
+        message: error.message,
+        details: [error.fieldErrors],
+        nonRetryable: true,
+      });
+    }
+    throw error;
+  }
+}
+
+/** The Markdown card operators see as the workflow's current details. */
+function operatorCard(state: CampaignState, next: NextTransition | undefined): string {
+  const { live, draft, runs, stop } = state;
+  const liveVersion = live ? `v${live.number}, activated ${live.activatedAt} by ${live.activatedBy}` : 'none';
+  const basedOn = draft?.basedOn ? `, based on v${draft.basedOn}` : '';
+  const inFlight = runs.active ? ` (run ${runs.active.number} on v${runs.active.version} in flight)` : '';
+  return [
+    `### ${state.name}`,
+    `- **status:** \`${state.status}\``,
+    `- **live version:** ${liveVersion}`,
+    `- **draft:** ${draft ? `revision ${draft.revision}${basedOn}` : 'none'}`,
+    `- **next transition:** ${next ? `${next.to} at ${next.at}` : 'none'}`,
+    `- **runs:** ${runs.count}${inFlight}`,
+    ...(stop ? [`- **stopped:** ${stop.stoppedAt} by ${stop.stoppedBy} (${stop.mode})`] : []),
+  ].join('\n');
+}
