@@ -1,4 +1,5 @@
-import { chmodSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { SetupError, cacheDir, commandWorks, isExecutable, repoRoot, run, say } from './common';
 import { TEST_SERVER_VERSION } from './versions';
@@ -6,8 +7,12 @@ import { TEST_SERVER_VERSION } from './versions';
 /** Where the time-skipping test server comes from: a launcher we can run, or the SDK's download. */
 export type TestServer = { kind: 'path'; path: string; source: string } | { kind: 'sdk-download' };
 
+const POM = path.join(repoRoot, 'toolchain', 'temporal-test-server', 'pom.xml');
+
+/** The cache is keyed by version and by the pom's content, so a changed dependency list refetches. */
 export function cachedLauncherPath(): string {
-  return cacheDir('temporal-test-server', TEST_SERVER_VERSION, 'temporal-test-server');
+  const pom = createHash('sha256').update(readFileSync(POM)).digest('hex').slice(0, 8);
+  return cacheDir('temporal-test-server', `${TEST_SERVER_VERSION}-${pom}`, 'temporal-test-server');
 }
 
 /**
@@ -51,7 +56,7 @@ async function fetchWithMaven(launcher: string): Promise<void> {
       '-B',
       '-q',
       '-f',
-      path.join(repoRoot, 'toolchain', 'temporal-test-server', 'pom.xml'),
+      POM,
       'dependency:copy-dependencies',
       `-DoutputDirectory=${path.join(staging, 'lib')}`,
     ]);
