@@ -140,7 +140,18 @@ async function main(): Promise<number> {
       ADMIN_API_KEY: adminKey,
     };
     const worker = await startWorker(env);
-    await started('worker', () => worker.stop());
+    // A clean worker shutdown waits for in-flight (local) activities, which a wedged campaign retries
+    // for ever; the worker lives in this process, so past 10 s move on and let the exit end it.
+    await started('worker', () =>
+      Promise.race([
+        worker.stop(),
+        new Promise<void>((resolve) => setTimeout(resolve, 10_000).unref()).then(() =>
+          say(
+            'the worker did not stop within 10 s (activities still retrying); leaving it to the process exit',
+          ),
+        ),
+      ]),
+    );
     const api = await startApi(env);
     await started('API', () => api.stop());
     if (stopping) return 130;
