@@ -104,12 +104,15 @@ async function main(): Promise<number> {
     if (stopping) await stop();
     else cleanups.push({ what, stop });
   };
+  // Keep listening after the first signal: a Ctrl-C reaches us twice (from the terminal, and relayed
+  // by tsx), and a second one without a listener would kill us before the cleanup finishes.
   const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) return;
     say(`${signal}: stopping the fuzz run and everything it started…`);
     void stopAll().then(() => process.exit(130));
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 
   try {
     const schemathesis = await resolveSchemathesis();
