@@ -2,3 +2,5 @@
 export const TEMPORAL_CLI_VERSION = '1.5.1';
 export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal';
 export const TEST_SERVER_VERSION = '1.38.0';
+/** schemathesis (PyPI), the API fuzzer `npm run fuzz` installs into a cached virtualenv. */
+export const SCHEMATHESIS_VERSION = '4.32.5';
