@@ -97,8 +97,8 @@ export function createApp(deps: ApiDeps): express.Express {
     description: 'An API key: `Authorization: Bearer <key>`',
   });
   const v1 = express.Router();
-  v1.use(authenticate(prisma), idempotency(prisma));
-  const routes = new Routes(v1, registry);
+  v1.use(authenticate(prisma));
+  const routes = new Routes(v1, registry, idempotency(prisma));
   const services = createServices({
     client,
     prisma,

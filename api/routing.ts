@@ -71,6 +71,8 @@ export class Routes {
   constructor(
     readonly router: express.Router,
     readonly registry: OpenAPIRegistry,
+    /** `Idempotency-Key` handling, run on every declared write after the permission check. */
+    private readonly idempotency: express.RequestHandler,
   ) {}
 
   /** Answers 405 with `Allow` for every method a declared path does not have. Call after the last `add`. */
@@ -90,6 +92,7 @@ export class Routes {
     this.methods.set(spec.path, declared.add(spec.method.toUpperCase()));
     const handlers: express.RequestHandler[] = [];
     if (spec.permission) handlers.push(requirePermission(spec.permission));
+    if (spec.method !== 'get') handlers.push(this.idempotency);
     handlers.push(async (req, res) => {
       const params = (spec.params ? spec.params.parse(req.params) : {}) as z.infer<P>;
       const query = (spec.query ? spec.query.parse(req.query) : {}) as z.infer<Q>;

@@ -12,8 +12,12 @@ import { z } from 'zod';
 /** Largest value of a PostgreSQL `integer` column. */
 export const INT4_MAX = 2_147_483_647;
 
-const FORBIDDEN = '\\u0000\\uD800-\\uDFFF';
-/** JSON Schema patterns (ECMA-262, code-point semantics). */
+/**
+ * JSON Schema patterns. They name NUL only: an unpaired surrogate is not Unicode text at all (JSON
+ * Schema strings are code points, and regex engines such as Rust's cannot even name one), so that
+ * half of the rule is stated in each field's description.
+ */
+const FORBIDDEN = '\\u0000';
 const SAFE_PATTERN = `^[^${FORBIDDEN}]*$`;
 const NON_BLANK_PATTERN = `^[^${FORBIDDEN}]*[^\\s${FORBIDDEN}][^${FORBIDDEN}]*$`;
 
@@ -21,6 +25,7 @@ const NON_BLANK_PATTERN = `^[^${FORBIDDEN}]*[^\\s${FORBIDDEN}][^${FORBIDDEN}]*$`
 // eslint-disable-next-line no-control-regex
 const UNSAFE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 export const TEXT_RULE = 'must not contain a NUL character or an unpaired surrogate';
+const TEXT_NOTE = 'Text: no NUL character, no unpaired surrogate.';
 
 const characters = (s: string) => [...s].length;
 
@@ -30,7 +35,7 @@ export function text(max: number) {
     .string()
     .refine((s) => !UNSAFE.test(s), TEXT_RULE)
     .refine((s) => characters(s) <= max, `must have at most ${max} characters`)
-    .meta({ pattern: SAFE_PATTERN, maxLength: max });
+    .meta({ pattern: SAFE_PATTERN, maxLength: max, description: TEXT_NOTE });
 }
 
 /** Like `text`, with at least one non-space character; surrounding spaces are trimmed. */
@@ -41,7 +46,7 @@ export function name(max: number) {
     .refine((s) => characters(s) <= max, `must have at most ${max} characters`)
     .refine((s) => /\S/.test(s), 'must not be blank')
     .trim()
-    .meta({ pattern: NON_BLANK_PATTERN, maxLength: max });
+    .meta({ pattern: NON_BLANK_PATTERN, maxLength: max, description: `${TEXT_NOTE} Not blank; trimmed.` });
 }
 
 /** A whole number from `min` to int4's maximum (path and query values are converted). */
@@ -58,7 +63,7 @@ export function identifier(max: number) {
     .string()
     .refine((s) => !UNSAFE.test(s), TEXT_RULE)
     .refine((s) => s.length > 0 && characters(s) <= max, `must have 1 to ${max} characters`)
-    .meta({ pattern: `^[^${FORBIDDEN}]+$`, minLength: 1, maxLength: max });
+    .meta({ pattern: `^[^${FORBIDDEN}]+$`, minLength: 1, maxLength: max, description: TEXT_NOTE });
 }
 
 const key = text(200);
