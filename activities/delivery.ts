@@ -258,11 +258,14 @@ export function createDeliveryActivities(pool: Pool, config: DeliveryConfig) {
           if (!ctx.cancellationDetails?.cancelRequested) {
             // Not a stop: the worker is shutting down (or this attempt timed out). Fail the attempt
             // so Temporal runs it again, elsewhere; it resumes after the last committed batch.
-            throw ApplicationFailure.retryable(
-              `delivery interrupted (${String(ctx.cancellationSignal.reason?.message ?? 'cancelled')}); ` +
+            throw ApplicationFailure.create({
+              message:
+                `delivery interrupted (${String(ctx.cancellationSignal.reason?.message ?? 'cancelled')}); ` +
                 `${progress.sent} sent by this attempt, the rest is sent by the next one`,
-              'DeliveryInterrupted',
-            );
+              type: 'DeliveryInterrupted',
+              // At once, whatever the attempt count: the policy's back-off grows over a long run.
+              nextRetryDelay: '1s',
+            });
           }
           // The workflow cancelled the run without `cancelRun` first: it ends cancelled all the same.
           await inTransaction(pool, (client) => markCancelled(client, input));
