@@ -10,12 +10,13 @@ import type { Outcome, Recipient } from './send';
 /** Profile ids per snapshot row. */
 const CHUNK = 10_000;
 
-/** Which profile field a channel needs, for exclusion at snapshot time. */
-const ADDRESS: Partial<Record<Channel, { column: string; reason: string }>> = {
-  email: { column: 'email', reason: 'no email address' },
-  sms: { column: 'phone', reason: 'no phone number' },
-  push: { column: 'push_token', reason: 'no push token' },
-};
+/** Which profile field a channel needs, for exclusion at snapshot time and again when a batch runs. */
+export const ADDRESS: Partial<Record<Channel, { column: 'email' | 'phone' | 'push_token'; reason: string }>> =
+  {
+    email: { column: 'email', reason: 'no email address' },
+    sms: { column: 'phone', reason: 'no phone number' },
+    push: { column: 'push_token', reason: 'no push token' },
+  };
 
 /** Runs `work` in one transaction on a pooled connection: committed, or rolled back if it throws. */
 export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
@@ -33,7 +34,11 @@ export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) =>
   }
 }
 
-/** The run's message counts: by status, and `pending` for snapshotted recipients without a message. */
+/**
+ * The run's message counts: by status, and `pending` for recipients without a message yet. Every
+ * recipient ends with exactly one message row (sent, delivered, failed, excluded at snapshot time or
+ * when its batch ran, or cancelled), so pending is the run's recipient count minus its rows.
+ */
 export async function countMessages(
   db: Pool | PoolClient,
   { campaignId, number }: RunRef,
@@ -41,33 +46,41 @@ export async function countMessages(
   const { rows } = await db.query<{ status: string; n: string }>(
     `SELECT status, count(*) AS n FROM messages WHERE campaign_id = $1 AND run_number = $2 GROUP BY status
      UNION ALL
-     SELECT 'snapshot', coalesce(sum(cardinality(profile_ids)), 0) FROM run_recipients
-      WHERE campaign_id = $1 AND run_number = $2`,
+     SELECT '#recipients', recipients FROM campaign_runs WHERE campaign_id = $1 AND number = $2`,
     [campaignId, number],
   );
   const by = Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
-  const done = (by.sent ?? 0) + (by.delivered ?? 0) + (by.failed ?? 0) + (by.cancelled ?? 0);
   const c = {
-    pending: (by.snapshot ?? 0) - done,
     sent: by.sent ?? 0,
     delivered: by.delivered ?? 0,
     failed: by.failed ?? 0,
     excluded: by.excluded ?? 0,
     cancelled: by.cancelled ?? 0,
   };
-  return { recipients: Object.values(c).reduce((a, b) => a + b, 0), ...c };
+  const done = Object.values(c).reduce((a, b) => a + b, 0);
+  const pending = Math.max(0, (by['#recipients'] ?? 0) - done);
+  return { recipients: pending + done, pending, ...c };
 }
 
-/** Creates the run row, `running` (nothing if it exists: a retried attempt). */
+/**
+ * Creates the run row, `running`, and returns the run's status: `running`, or what an earlier
+ * attempt or a stop left (a `cancel` stop that came first leaves `cancelled`: nothing to prepare).
+ * A concurrent `cancelRun` upsert of the same row is waited for, and waits for this one.
+ */
 export async function createRun(
   client: PoolClient,
   { campaignId, number, version }: RunInput,
-): Promise<void> {
+): Promise<string> {
   await client.query(
     `INSERT INTO campaign_runs (campaign_id, number, version, status) VALUES ($1, $2, $3, 'running')
      ON CONFLICT DO NOTHING`,
     [campaignId, number, version.number],
   );
+  const { rows } = await client.query<{ status: string }>(
+    `SELECT status FROM campaign_runs WHERE campaign_id = $1 AND number = $2`,
+    [campaignId, number],
+  );
+  return rows[0].status;
 }
 
 /**
@@ -120,13 +133,18 @@ export async function snapshotAudience(client: PoolClient, input: RunInput): Pro
   );
 }
 
-/** Records how many recipients the run has. */
-export async function setRecipientCount(client: PoolClient, ref: RunRef, recipients: number): Promise<void> {
-  await client.query(`UPDATE campaign_runs SET recipients = $3 WHERE campaign_id = $1 AND number = $2`, [
-    ref.campaignId,
-    ref.number,
-    recipients,
-  ]);
+/**
+ * Records how many recipients the run has, once its audience is snapshotted: the snapshot plus the
+ * profiles excluded at snapshot time (nothing else has a message row yet).
+ */
+export async function setRecipientCount(client: PoolClient, { campaignId, number }: RunRef): Promise<void> {
+  await client.query(
+    `UPDATE campaign_runs SET recipients =
+       (SELECT coalesce(sum(cardinality(profile_ids)), 0) FROM run_recipients WHERE campaign_id = $1 AND run_number = $2)
+       + (SELECT count(*) FROM messages WHERE campaign_id = $1 AND run_number = $2)
+     WHERE campaign_id = $1 AND number = $2`,
+    [campaignId, number],
+  );
 }
 
 /** The first snapshot chunk after chunk `after`, if any. */
@@ -158,21 +176,102 @@ export async function withMessage(
 }
 
 /**
- * Whether the run is still `running`, taking a share lock on its row until the transaction ends:
- * `cancelRun`'s update waits for the batch holding it, and no batch sends after that update.
+ * Claims the run for a delivery attempt: the attempt `owner` is the only one allowed to send from
+ * now on. The UPDATE waits for a batch in flight of an older attempt (it holds a share lock on the
+ * row until its transaction commits), so the new attempt reads which recipients are pending only
+ * after that batch's messages are recorded, and the older attempt stops at its next batch. False when
+ * the run is not `running` (stopped, finished, or cancelled before it started): nothing to send.
  */
-export async function lockIfRunning(client: PoolClient, { campaignId, number }: RunRef): Promise<boolean> {
-  const run = await client.query<{ status: string }>(
-    `SELECT status FROM campaign_runs WHERE campaign_id = $1 AND number = $2 FOR SHARE`,
+export async function claimRun(pool: Pool, { campaignId, number }: RunRef, owner: string): Promise<boolean> {
+  const { rowCount } = await pool.query(
+    `UPDATE campaign_runs SET delivery_owner = $3
+      WHERE campaign_id = $1 AND number = $2 AND status = 'running'`,
+    [campaignId, number, owner],
+  );
+  return rowCount === 1;
+}
+
+/** The run row as a batch sees it under its share lock. */
+export interface RunLock {
+  /** Whether the batch may send: `running`, and this attempt still owns the run. */
+  state: 'send' | 'stopped' | 'stale';
+  /** How long the run has been failing with transient errors (ms), if it is. */
+  failingMs: number | null;
+  transientFailures: number;
+}
+
+/**
+ * Takes a share lock on the run row until the transaction ends and says whether `owner` may send:
+ * `cancelRun`'s update and a newer attempt's claim wait for the batch holding it, and no batch sends
+ * after them (the run is then `stopped`, or this attempt `stale`).
+ */
+export async function lockRun(
+  client: PoolClient,
+  { campaignId, number }: RunRef,
+  owner: string,
+): Promise<RunLock> {
+  const { rows } = await client.query<{
+    status: string;
+    delivery_owner: string | null;
+    failing_ms: number | null;
+    transient_failures: number;
+  }>(
+    `SELECT status, delivery_owner, transient_failures,
+            (extract(epoch FROM now() - failing_since) * 1000)::float8 AS failing_ms
+       FROM campaign_runs WHERE campaign_id = $1 AND number = $2 FOR SHARE`,
     [campaignId, number],
   );
-  return run.rows[0]?.status === 'running';
+  const run = rows[0];
+  return {
+    state: run?.status !== 'running' ? 'stopped' : run.delivery_owner !== owner ? 'stale' : 'send',
+    failingMs: run?.failing_ms ?? null,
+    transientFailures: run?.transient_failures ?? 0,
+  };
+}
+
+/**
+ * Counts an attempt failed by transient errors (unless a newer attempt owns the run): the streak
+ * restarts when the same batch also sent messages. Returns the streak's length.
+ */
+export async function noteTransientFailure(
+  pool: Pool,
+  { campaignId, number }: RunRef,
+  owner: string,
+  sentSome: boolean,
+): Promise<number> {
+  const { rows } = await pool.query<{ transient_failures: number }>(
+    `UPDATE campaign_runs
+        SET transient_failures = CASE WHEN $4 THEN 1 ELSE transient_failures + 1 END,
+            failing_since = CASE WHEN $4 OR failing_since IS NULL THEN now() ELSE failing_since END
+      WHERE campaign_id = $1 AND number = $2 AND delivery_owner = $3
+      RETURNING transient_failures`,
+    [campaignId, number, owner, sentSome],
+  );
+  return rows[0]?.transient_failures ?? 1;
+}
+
+/** Ends a streak of transient failures: a batch sent again. */
+export async function clearTransientFailures(pool: Pool, { campaignId, number }: RunRef): Promise<void> {
+  await pool.query(
+    `UPDATE campaign_runs SET transient_failures = 0, failing_since = NULL
+      WHERE campaign_id = $1 AND number = $2 AND transient_failures > 0`,
+    [campaignId, number],
+  );
+}
+
+/** The run's status, if it has a row. */
+export async function runStatus(pool: Pool, { campaignId, number }: RunRef): Promise<string | undefined> {
+  const { rows } = await pool.query<{ status: string }>(
+    `SELECT status FROM campaign_runs WHERE campaign_id = $1 AND number = $2`,
+    [campaignId, number],
+  );
+  return rows[0]?.status;
 }
 
 /** The profiles with these ids. */
 export async function readRecipients(client: PoolClient, ids: string[]): Promise<Recipient[]> {
   const { rows } = await client.query<Recipient>(
-    `SELECT id, email, phone, push_token, attributes FROM profiles WHERE id = ANY($1::text[])`,
+    `SELECT id, email, phone, push_token, subscribed, attributes FROM profiles WHERE id = ANY($1::text[])`,
     [ids],
   );
   return rows;
@@ -186,7 +285,8 @@ export async function recordOutcomes(
 ): Promise<void> {
   await client.query(
     `INSERT INTO messages (campaign_id, run_number, profile_id, version, status, reason, rendered, sent_at)
-     SELECT $1, $2, x.id, $3, x.status, x.reason, x.rendered, now()
+     SELECT $1, $2, x.id, $3, x.status, x.reason, x.rendered,
+            CASE WHEN x.status = 'excluded' THEN NULL ELSE now() END
      FROM unnest($4::text[], $5::text[], $6::text[], $7::jsonb[]) AS x(id, status, reason, rendered)
      ON CONFLICT DO NOTHING`,
     [
@@ -196,7 +296,7 @@ export async function recordOutcomes(
       outcomes.map((o) => o.id),
       outcomes.map((o) => o.status),
       outcomes.map((o) => o.reason),
-      outcomes.map((o) => JSON.stringify(o.rendered)),
+      outcomes.map((o) => (o.rendered === null ? null : JSON.stringify(o.rendered))),
     ],
   );
 }
@@ -214,20 +314,27 @@ export async function markFinished(client: PoolClient, ref: RunRef): Promise<str
 }
 
 /**
- * Marks a running run `cancelled` (waiting for a batch in flight to commit), then records every
- * recipient still without a message as `cancelled`.
+ * Marks the run `cancelled`, then records every recipient still without a message as `cancelled`.
+ * An upsert, not an update: when `prepareRun` is inserting the run row in a transaction not yet
+ * committed, an UPDATE would not see it (and the receipt would say 0/0 while a first batch could
+ * still leave), whereas INSERT … ON CONFLICT waits for that transaction and then updates the row.
+ * The row lock it takes also waits for a batch in flight (which holds a share lock) to commit. A run
+ * stopped before `prepareRun` ran gets a `cancelled` row (version: the campaign's live version, as
+ * the read model knows it), and `prepareRun` then snapshots nothing.
  */
 export async function markCancelled(client: PoolClient, ref: RunRef): Promise<void> {
   await client.query(
-    `UPDATE campaign_runs SET status = 'cancelled', finished_at = now()
-      WHERE campaign_id = $1 AND number = $2 AND status = 'running'`,
+    `INSERT INTO campaign_runs (campaign_id, number, version, status, finished_at)
+     VALUES ($1, $2, coalesce((SELECT live_version FROM campaigns WHERE id = $1), 0), 'cancelled', now())
+     ON CONFLICT (campaign_id, number) DO UPDATE SET status = 'cancelled', finished_at = now()
+      WHERE campaign_runs.status = 'running'`,
     [ref.campaignId, ref.number],
   );
   await client.query(
     `INSERT INTO messages (campaign_id, run_number, profile_id, version, status, reason)
      SELECT r.campaign_id, r.run_number, unnest(r.profile_ids), run.version, 'cancelled', 'campaign stopped'
      FROM run_recipients r JOIN campaign_runs run ON run.campaign_id = r.campaign_id AND run.number = r.run_number
-     WHERE r.campaign_id = $1 AND r.run_number = $2
+     WHERE r.campaign_id = $1 AND r.run_number = $2 AND run.status = 'cancelled'
      ON CONFLICT DO NOTHING`,
     [ref.campaignId, ref.number],
   );

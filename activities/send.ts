@@ -2,11 +2,22 @@
  * Sending one batch of a run: each recipient's message rendered from the version's templates, then
  * sent through the campaign's channel (a signed webhook, or email over SMTP) or, for every other
  * channel and for email without SMTP, only stored: the outbox.
+ *
+ * What becomes of a recipient (the channels' error contract, ./channels): delivered or sent; a
+ * permanent refusal → `failed` with the channel's reason; no longer subscribed, or without the
+ * channel's address, when its batch runs → `excluded`; a transient error (the channel threw: 5xx
+ * after the webhook's own retries, SMTP 4xx, connection errors, time-outs) → no outcome at all: the
+ * recipient stays pending, the batch stops sending, and the caller fails the attempt after
+ * committing the outcomes so Temporal retries it later. Only when the caller says the run has been
+ * failing for longer than its retry window (`giveUp`) does a transient error become `failed` with
+ * reason `unreachable: <message>`.
  */
+import Handlebars from 'handlebars';
 import { renderTemplate } from '../domain/review';
 import type { CampaignVersion, Channel } from '../domain/types';
 import { createSmtpSender, createWebhookSender, type DeliveryResult } from './channels';
 import type { DeliveryConfig, RunInput } from './delivery';
+import { ADDRESS } from './run-store';
 
 /** A profile, as a batch reads it. */
 export interface Recipient {
@@ -14,88 +25,137 @@ export interface Recipient {
   email: string | null;
   phone: string | null;
   push_token: string | null;
+  subscribed: boolean;
   attributes: Record<string, unknown>;
 }
 
 /** What became of one recipient's message, as its `messages` row records it. */
 export interface Outcome {
   id: string;
-  status: 'sent' | 'delivered' | 'failed';
+  status: 'sent' | 'delivered' | 'failed' | 'excluded';
   reason: string | null;
-  rendered: Record<string, string>;
+  rendered: Record<string, string> | null;
+}
+
+/** One batch: the outcomes to record, and the recipients left pending by a transient error. */
+export interface BatchResult {
+  outcomes: Outcome[];
+  /** Transient errors (recipient id and message); those recipients have no outcome. */
+  transient: Array<{ id: string; error: string }>;
+}
+
+/** How a batch is sent. */
+export interface SendOptions {
+  /** Record transient errors as `failed` (`unreachable: …`): the run's retry window is over. */
+  giveUp?: boolean;
+  /** Called after each message that left (to heartbeat while a slow batch is in flight). */
+  onSent?: () => void;
 }
 
 /** Sends batches through the channels `config` sets up. */
 export interface BatchSender {
   /** Whether `channel` sends over the network (a webhook, or email with SMTP) rather than to the outbox. */
   isNetwork(channel: Channel): boolean;
-  /** Renders and sends one message per recipient; a message that cannot be sent is an outcome `failed`. */
-  send(input: RunInput, recipients: Recipient[]): Promise<Outcome[]>;
+  /** Renders and sends one message per recipient (see the file comment for what each outcome means). */
+  send(input: RunInput, recipients: Recipient[], options?: SendOptions): Promise<BatchResult>;
 }
 
 /** The batch sender for `config`: one webhook sender, and an SMTP sender when SMTP is configured. */
 export function createBatchSender(config: DeliveryConfig): BatchSender {
-  const webhook = createWebhookSender({ secret: config.webhookSecret, ...config.webhook });
+  const webhook = createWebhookSender({
+    secret: config.webhookSecret,
+    allowPrivate: config.webhookAllowPrivate ?? false,
+    ...config.webhook,
+  });
   const smtp = config.smtp ? createSmtpSender(config.smtp) : undefined;
 
   const isNetwork = (channel: Channel) =>
     channel === 'webhook' || (channel === 'email' && smtp !== undefined);
 
-  /** Sends one recipient's message over the network; a thrown error is recorded as `unreachable`. */
-  async function sendOne(input: RunInput, r: Recipient): Promise<Outcome> {
+  /** Sends one recipient's message over the network; a thrown error is transient. */
+  async function sendOne(input: RunInput, r: Recipient, rendered: Record<string, string>) {
     const { version, channel } = input;
-    const rendered = render(version, r);
+    // The same key on every attempt of every run attempt: receivers deduplicate on it.
     const key = `${input.campaignId}:${input.number}:${r.id}`;
-    try {
-      const result =
-        channel === 'webhook'
-          ? await webhook(
-              version.content.url!,
-              {
-                campaignId: input.campaignId,
-                run: input.number,
-                version: version.number,
-                recipient: r.id,
-                message: rendered,
-              },
-              key,
-            )
-          : await smtp!.send({
-              from: version.content.sender!,
-              to: r.email!,
-              subject: rendered.subject ?? '',
-              text: rendered.body ?? '',
-              messageId: `<${key}@campaign-orchestrator>`,
-            });
-      return outcome(channel, r, result, rendered);
-    } catch (error) {
-      return outcome(
-        channel,
-        r,
-        { status: 'failed', reason: `unreachable: ${(error as Error).message}` },
-        rendered,
-      );
-    }
+    const result: DeliveryResult =
+      channel === 'webhook'
+        ? await webhook(
+            version.content.url!,
+            {
+              campaignId: input.campaignId,
+              run: input.number,
+              version: version.number,
+              recipient: r.id,
+              message: rendered,
+            },
+            key,
+          )
+        : await smtp!.send({
+            from: version.content.sender!,
+            to: r.email!,
+            subject: rendered.subject ?? '',
+            text: rendered.body ?? '',
+            messageId: `<${key}@campaign-orchestrator>`,
+          });
+    return outcome(channel, r, result, rendered);
   }
 
   return {
     isNetwork,
-    async send(input, recipients) {
+    async send(input, recipients, options = {}) {
+      const result: BatchResult = { outcomes: [], transient: [] };
+      const eligible: Recipient[] = [];
+      for (const r of recipients) {
+        const excluded = exclusion(input.channel, r);
+        if (excluded)
+          result.outcomes.push({ id: r.id, status: 'excluded', reason: excluded, rendered: null });
+        else eligible.push(r);
+      }
       if (!isNetwork(input.channel)) {
         // outbox: the message is stored, readable through GET /v1/campaigns/:id/messages.
-        return recipients.map((r) =>
-          outcome(input.channel, r, { status: 'delivered' }, render(input.version, r)),
-        );
+        for (const r of eligible) {
+          result.outcomes.push(outcome(input.channel, r, { status: 'delivered' }, render(input.version, r)));
+        }
+        return result;
       }
-      const results: Outcome[] = [];
       const concurrency = config.networkConcurrency ?? 10;
-      for (let i = 0; i < recipients.length; i += concurrency) {
-        const slice = recipients.slice(i, i + concurrency);
-        results.push(...(await Promise.all(slice.map((r) => sendOne(input, r)))));
+      for (let i = 0; i < eligible.length; i += concurrency) {
+        const slice = eligible.slice(i, i + concurrency);
+        await Promise.all(
+          slice.map(async (r) => {
+            const rendered = render(input.version, r);
+            try {
+              result.outcomes.push(await sendOne(input, r, rendered));
+              options.onSent?.();
+            } catch (error) {
+              const message = (error as Error).message;
+              if (options.giveUp) {
+                result.outcomes.push({
+                  id: r.id,
+                  status: 'failed',
+                  reason: `unreachable: ${message}`,
+                  rendered,
+                });
+              } else {
+                result.transient.push({ id: r.id, error: message });
+              }
+            }
+          }),
+        );
+        // The channel is failing for now: the rest of the batch stays pending for the next attempt.
+        if (result.transient.length > 0) break;
       }
-      return results;
+      return result;
     },
   };
+}
+
+/** Why a recipient may no longer be sent to when its batch runs (it unsubscribed, or lost its address). */
+function exclusion(channel: Channel, r: Recipient): string | undefined {
+  if (!r.subscribed) return 'unsubscribed';
+  const address = ADDRESS[channel];
+  if (address && r[address.column] === null) return address.reason;
+  return undefined;
 }
 
 /** A delivery result as a message status: a delivered webhook is `delivered`, other channels `sent`. */
@@ -113,10 +173,40 @@ function outcome(
   };
 }
 
-/** Renders the version's templates for one recipient (unknown fields render empty). */
+/**
+ * How a rendered field is used. `text`: sent as it is and never parsed as markup (subject, text
+ * body, SMS, push, the webhook's JSON, which JSON-encodes it): rendered unescaped. `html`: markup,
+ * so every value from the profile is HTML-escaped (triple braces included); the template's own
+ * markup stays. Every field the versions have today is text; an email `html` body would be `html`.
+ */
+export type FieldFormat = 'text' | 'html';
+
+/** The templated fields of a version and their format. */
+const FIELDS = { subject: 'text', title: 'text', body: 'text' } as const satisfies Record<
+  string,
+  FieldFormat
+>;
+
+/** Renders one field's template against `data` (unknown fields render empty), escaping as `format` says. */
+export function renderField(template: string, data: object, format: FieldFormat): string {
+  // renderTemplate never escapes (noEscape): for HTML, the values are escaped before rendering.
+  return renderTemplate(template, format === 'html' ? (escapeValues(data) as object) : data, false);
+}
+
+/** `data` with every string HTML-escaped, however deep. */
+function escapeValues(data: unknown): unknown {
+  if (typeof data === 'string') return Handlebars.Utils.escapeExpression(data);
+  if (Array.isArray(data)) return data.map(escapeValues);
+  if (data !== null && typeof data === 'object') {
+    return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, escapeValues(v)]));
+  }
+  return data;
+}
+
+/** Renders the version's templates for one recipient. */
 function render(version: CampaignVersion, r: Recipient): Record<string, string> {
   // Fields at the top level ({{firstName}}) and under `profile` ({{profile.attributes.tier}}).
-  const data: Record<string, unknown> = {
+  const fields: Record<string, unknown> = {
     ...r.attributes,
     id: r.id,
     email: r.email,
@@ -124,11 +214,11 @@ function render(version: CampaignVersion, r: Recipient): Record<string, string> 
     pushToken: r.push_token,
     attributes: r.attributes,
   };
-  data.profile = data;
+  const data = { ...fields, profile: fields };
   const out: Record<string, string> = {};
-  for (const field of ['subject', 'title', 'body'] as const) {
-    const template = version.content[field];
-    if (template) out[field] = renderTemplate(template, data, false);
+  for (const [field, format] of Object.entries(FIELDS)) {
+    const template = version.content[field as keyof typeof FIELDS];
+    if (template) out[field] = renderField(template, data, format);
   }
   return out;
 }

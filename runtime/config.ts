@@ -84,9 +84,27 @@ export async function connectWorker(settings: TemporalSettings): Promise<NativeC
   }
 }
 
+/** A duration setting (`30s`, `5m`, `24h`, or milliseconds), or undefined when not set. */
+function durationMs(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(raw);
+  if (!match) throw new ConfigError(`${name} must be a duration such as 30s, 5m or 24h (got "${raw}").`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] ?? 'ms']!;
+  return Number(match[1]) * unit;
+}
+
+/** Worker settings: WORKER_SHUTDOWN_GRACE_TIME (how long a graceful shutdown lets activities run). */
+export function workerSettings(env: NodeJS.ProcessEnv = process.env): { shutdownGraceTime?: number } {
+  const grace = durationMs(env, 'WORKER_SHUTDOWN_GRACE_TIME');
+  return grace === undefined ? {} : { shutdownGraceTime: grace };
+}
+
 /**
  * Delivery settings: SMTP_URL (smtp[s]://user:pass@host:port) sends email over SMTP, else email goes
- * to the outbox; WEBHOOK_SECRET signs webhook bodies (HMAC-SHA256).
+ * to the outbox; WEBHOOK_SECRET signs webhook bodies (HMAC-SHA256); WEBHOOK_ALLOW_PRIVATE=true allows
+ * webhook targets on non-public addresses (refused at send time otherwise); DELIVERY_RETRY_WINDOW
+ * (default 24h) is how long a run retries transient channel errors before recording `failed`.
  */
 export function deliveryConfig(env: NodeJS.ProcessEnv = process.env): DeliveryConfig {
   let smtp: DeliveryConfig['smtp'];
@@ -109,8 +127,11 @@ export function deliveryConfig(env: NodeJS.ProcessEnv = process.env): DeliveryCo
         : {}),
     };
   }
+  const windowMs = durationMs(env, 'DELIVERY_RETRY_WINDOW');
   return {
     webhookSecret: env.WEBHOOK_SECRET ?? 'campaign-orchestrator-dev-secret',
+    webhookAllowPrivate: env.WEBHOOK_ALLOW_PRIVATE === 'true',
     ...(smtp ? { smtp } : {}),
+    ...(windowMs !== undefined ? { transientRetry: { windowMs } } : {}),
   };
 }

@@ -48,7 +48,7 @@ describe('webhook channel', () => {
       res.statusCode = n === 1 ? 500 : 200;
       res.end(n === 1 ? 'try later' : 'ok');
     });
-    const send = createWebhookSender({ secret: SECRET, minBackoffMs: 10 });
+    const send = createWebhookSender({ secret: SECRET, allowPrivate: true, minBackoffMs: 10 });
     const payload = { campaignId: 'c-1', recipient: 'ada@example.com', n: 1 };
 
     await expect(send(url, payload, 'key-123')).resolves.toEqual({ status: 'delivered', detail: 'HTTP 200' });
@@ -73,11 +73,11 @@ describe('webhook channel', () => {
       res.statusCode = 400;
       res.end('bad address');
     });
-    const send = createWebhookSender({ secret: SECRET, minBackoffMs: 10 });
+    const send = createWebhookSender({ secret: SECRET, allowPrivate: true, minBackoffMs: 10 });
 
     await expect(send(url, { a: 1 }, 'key-400')).resolves.toEqual({
       status: 'failed',
-      reason: 'HTTP 400: bad address',
+      reason: 'HTTP 400 Bad Request',
     });
     expect(received).toHaveLength(1);
   });
@@ -87,7 +87,7 @@ describe('webhook channel', () => {
       res.statusCode = n === 1 ? 429 : 204;
       res.end();
     });
-    const send = createWebhookSender({ secret: SECRET, minBackoffMs: 10 });
+    const send = createWebhookSender({ secret: SECRET, allowPrivate: true, minBackoffMs: 10 });
 
     await expect(send(url, { a: 1 }, 'key-429')).resolves.toEqual({
       status: 'delivered',
@@ -101,33 +101,82 @@ describe('webhook channel', () => {
       res.writeHead(302, { location: '/elsewhere' });
       res.end('moved');
     });
-    const send = createWebhookSender({ secret: SECRET, minBackoffMs: 10 });
+    const send = createWebhookSender({ secret: SECRET, allowPrivate: true, minBackoffMs: 10 });
 
     await expect(send(url, { a: 1 }, 'key-302')).resolves.toEqual({
       status: 'failed',
-      reason: 'HTTP 302: moved',
+      reason: 'HTTP 302 Found',
     });
     expect(received).toHaveLength(1);
   });
 
-  it('keeps only the first 200 characters of a refusal body', async () => {
+  it('keeps the status line of a refusal, never its body (message viewers read reasons)', async () => {
     const url = await startReceiver((_n, res) => {
       res.statusCode = 422;
-      res.end('x'.repeat(100_000));
+      res.end(`secret-internal-detail ${'x'.repeat(100_000)}`);
     });
-    const send = createWebhookSender({ secret: SECRET, minBackoffMs: 10 });
+    const send = createWebhookSender({ secret: SECRET, allowPrivate: true, minBackoffMs: 10 });
 
     await expect(send(url, { a: 1 }, 'key-422')).resolves.toEqual({
       status: 'failed',
-      reason: `HTTP 422: ${'x'.repeat(200)}`,
+      reason: 'HTTP 422 Unprocessable Entity',
     });
+  });
+
+  it('refuses a non-public target when it connects, unless private targets are allowed', async () => {
+    const url = await startReceiver((_n, res) => res.end('ok'));
+    const guarded = createWebhookSender({ secret: SECRET, minBackoffMs: 10 });
+    const byName = url.replace('127.0.0.1', 'localhost');
+
+    await expect(guarded(url, { a: 1 }, 'key-ip')).resolves.toEqual({
+      status: 'failed',
+      reason: expect.stringMatching(/^refused: 127\.0\.0\.1 is not a public address/),
+    });
+    await expect(guarded(byName, { a: 1 }, 'key-name')).resolves.toEqual({
+      status: 'failed',
+      reason: expect.stringMatching(/^refused: .*localhost resolves to non-public address/),
+    });
+    await expect(guarded('http://[::1]:9/hook', { a: 1 }, 'key-v6')).resolves.toMatchObject({
+      status: 'failed',
+      reason: expect.stringMatching(/^refused: ::1 is not a public address/),
+    });
+    await expect(guarded('ftp://example.com/hook', { a: 1 }, 'key-ftp')).resolves.toMatchObject({
+      status: 'failed',
+    });
+    expect(received).toHaveLength(0); // refused before any byte left
+
+    const allowed = createWebhookSender({ secret: SECRET, allowPrivate: true, minBackoffMs: 10 });
+    await expect(allowed(byName, { a: 1 }, 'key-ok')).resolves.toEqual({
+      status: 'delivered',
+      detail: 'HTTP 200',
+    });
+    expect(received).toHaveLength(1);
+  });
+
+  it('throws (retryable) with the status line when 5xx answers exhaust the attempts', async () => {
+    const url = await startReceiver((_n, res) => {
+      res.statusCode = 503;
+      res.end('internal stack trace');
+    });
+    const send = createWebhookSender({ secret: SECRET, allowPrivate: true, attempts: 2, minBackoffMs: 10 });
+
+    await expect(send(url, { a: 1 }, 'key-503')).rejects.toThrow(
+      /failed after 2 attempt\(s\): HTTP 503 Service Unavailable$/,
+    );
+    expect(received).toHaveLength(2);
   });
 
   it('throws once the attempts are exhausted on a receiver that never answers', async () => {
     const url = await startReceiver(() => {
       /* never answers */
     });
-    const send = createWebhookSender({ secret: SECRET, timeoutMs: 200, attempts: 2, minBackoffMs: 10 });
+    const send = createWebhookSender({
+      secret: SECRET,
+      allowPrivate: true,
+      timeoutMs: 200,
+      attempts: 2,
+      minBackoffMs: 10,
+    });
 
     await expect(send(url, { a: 1 }, 'key-hang')).rejects.toThrow(/failed after 2 attempt\(s\).*200 ms/);
     expect(received).toHaveLength(2);
@@ -138,7 +187,7 @@ describe('webhook channel', () => {
     const srv = server!;
     server = undefined;
     await new Promise<void>((resolve) => srv.close(() => resolve()));
-    const send = createWebhookSender({ secret: SECRET, attempts: 2, minBackoffMs: 10 });
+    const send = createWebhookSender({ secret: SECRET, allowPrivate: true, attempts: 2, minBackoffMs: 10 });
 
     await expect(send(url, { a: 1 }, 'key-down')).rejects.toThrow(
       /failed after 2 attempt\(s\): request failed/,

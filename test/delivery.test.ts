@@ -1,12 +1,14 @@
 /**
  * Delivery on the real stack (dev server, worker, PostgreSQL): stop `cancel` and `drain` in the
- * middle of a 10,000-recipient run, a worker killed mid-run, webhooks that fail then succeed or fail
- * for good, email through a real local SMTP server, and unsubscribed profiles excluded.
+ * middle of a 10,000-recipient run, a worker killed mid-run or shut down gracefully, a slow webhook
+ * receiver, an attempt cut off from Temporal mid-batch, webhooks and SMTP that fail for a while
+ * then succeed or fail for good, email through a real local SMTP server, and profiles unsubscribed
+ * before or during a run excluded.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
@@ -20,6 +22,7 @@ import {
   stateQuery,
   stopUpdate,
 } from '../workflows/messages';
+import type { DeliveryConfig } from '../activities';
 import type { CampaignContent, Channel } from '../domain/types';
 import {
   runTestWorker,
@@ -54,12 +57,19 @@ describe('delivery on the real stack', () => {
   let smtp: SMTPServer;
   let smtpPort: number;
   const received: string[] = [];
+  /** Until this instant the file's SMTP server answers every RCPT TO with a transient 451. */
+  let smtpRefuseUntil = 0;
 
   beforeAll(async () => {
     smtp = new SMTPServer({
       authOptional: true,
       disabledCommands: ['STARTTLS'],
       logger: false,
+      onRcptTo(_address, _session, callback) {
+        if (Date.now() < smtpRefuseUntil) {
+          callback(Object.assign(new Error('Mailbox busy, try later'), { responseCode: 451 }));
+        } else callback();
+      },
       onData(stream, _session, callback) {
         let raw = '';
         stream.on('data', (chunk: Buffer) => (raw += chunk.toString()));
@@ -74,6 +84,7 @@ describe('delivery on the real stack', () => {
     stack = await startDevStack('delivery', {
       smtp: { host: '127.0.0.1', port: smtpPort, allowInsecure: true },
       webhook: { attempts: 3, minBackoffMs: 20, timeoutMs: 2000 },
+      transientRetry: { firstDelayMs: 200, maxDelayMs: 1000 },
     });
     pool = new Pool({ connectionString: testDatabaseUrl(), max: 3 });
   });
@@ -280,7 +291,7 @@ describe('delivery on the real stack', () => {
         {
           profile_id: ids[1],
           status: 'failed',
-          reason: 'HTTP 400: bad address',
+          reason: 'HTTP 400 Bad Request', // the status line, never the receiver's body
           rendered: { body: 'Hi P2' },
         },
         { profile_id: ids[2], status: 'excluded', reason: 'unsubscribed', rendered: null },
@@ -312,5 +323,278 @@ describe('delivery on the real stack', () => {
       [id],
     );
     expect(rows).toEqual([{ reason: 'no email address', version: 1 }]);
+  });
+  /** Runs `work` with a worker of its own (its own task queue and delivery settings), then stops it. */
+  async function withWorker<T>(
+    delivery: Partial<DeliveryConfig>,
+    work: (taskQueue: string) => Promise<T>,
+  ): Promise<T> {
+    const taskQueue = uniqueTaskQueue('own');
+    const connection = await NativeConnection.connect({ address: testTemporalAddress() });
+    const worker = await runTestWorker({ connection, taskQueue, prisma: stack.prisma, delivery });
+    try {
+      return await work(taskQueue);
+    } finally {
+      await worker.stop();
+      await connection.close();
+    }
+  }
+
+  /** A webhook receiver counting requests and 2xx answers per Idempotency-Key; `answer` decides. */
+  async function receiver(answer: (key: string, res: http.ServerResponse) => void) {
+    const requests = new Map<string, number>();
+    const delivered = new Map<string, number>();
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        const key = req.headers['idempotency-key'] as string;
+        requests.set(key, (requests.get(key) ?? 0) + 1);
+        res.on('finish', () => {
+          if (res.statusCode < 300) delivered.set(key, (delivered.get(key) ?? 0) + 1);
+        });
+        answer(key, res);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+      requests,
+      delivered,
+      close: () => {
+        server.closeAllConnections();
+        return new Promise<void>((resolve) => server.close(() => resolve()));
+      },
+    };
+  }
+
+  const keysOf = (id: string, ids: string[]) => ids.map((p) => `${id}:1:${p}`);
+  async function runRow(id: string) {
+    const { rows } = await pool.query<{ status: string; recipients: number }>(
+      `SELECT status, recipients FROM campaign_runs WHERE campaign_id = $1`,
+      [id],
+    );
+    return rows;
+  }
+
+  it('a worker shut down gracefully mid-run hands the run to another worker: every recipient gets one message', async () => {
+    const taskQueue = uniqueTaskQueue('graceful');
+    const connection = await NativeConnection.connect({ address: testTemporalAddress() });
+    const first = await runTestWorker({
+      connection,
+      taskQueue,
+      prisma: stack.prisma,
+      shutdownGraceTime: '1s',
+    });
+    let firstStopped = false;
+    let second: Awaited<ReturnType<typeof runTestWorker>> | undefined;
+    try {
+      const { audienceId } = await audienceOf(3000);
+      const { id, handle } = await campaign({ audienceId, throttle: 1000 }, taskQueue);
+      await handle.executeUpdate(activateUpdate, { args: [meta()] });
+      await until(async () => (await sentOf(id)) >= 500);
+      firstStopped = true;
+      await first.stop(); // worker.shutdown(): the delivery activity is cancelled after the grace time
+      expect(await sentOf(id)).toBeLessThan(3000);
+      second = await runTestWorker({ connection, taskQueue, prisma: stack.prisma });
+      await until(async () => (await handle.query(stateQuery)).status === 'completed', 90_000);
+      expect(await counts(id)).toEqual({ sent: 3000 }); // one row, one message, per recipient
+      expect(await runRow(id)).toEqual([{ status: 'completed', recipients: 3000 }]);
+    } finally {
+      if (!firstStopped) await first.stop();
+      await second?.stop();
+      await connection.close();
+    }
+  });
+
+  it('a slow webhook receiver (a batch outlives the heartbeat timeout) gets each Idempotency-Key once', async () => {
+    const hook = await receiver((_key, res) => setTimeout(() => res.writeHead(200).end(), 2500));
+    try {
+      await withWorker({ networkBatch: 5, networkConcurrency: 1 }, async (taskQueue) => {
+        const { audienceId, ids } = await audienceOf(10);
+        const { id, handle } = await campaign(
+          { audienceId, channel: 'webhook', content: { url: hook.url, body: 'Hi {{firstName}}' } },
+          taskQueue,
+        );
+        await handle.executeUpdate(activateUpdate, { args: [meta()] });
+        await until(async () => (await handle.query(stateQuery)).status === 'completed', 90_000);
+        expect(await counts(id)).toEqual({ delivered: 10 });
+        expect(Object.fromEntries(hook.requests)).toEqual(
+          Object.fromEntries(keysOf(id, ids).map((k) => [k, 1])),
+        );
+      });
+    } finally {
+      await hook.close();
+    }
+  });
+
+  /** A TCP proxy to the dev server whose connections can be cut (a worker partitioned from Temporal). */
+  async function temporalProxy() {
+    const [host, port] = [
+      testTemporalAddress().replace(/:\d+$/, ''),
+      Number(testTemporalAddress().split(':').pop()),
+    ];
+    const sockets = new Set<net.Socket>();
+    let cut = false;
+    const server = net.createServer((client) => {
+      if (cut) return void client.destroy();
+      const upstream = net.connect(port, host);
+      const drop = () => {
+        client.destroy();
+        upstream.destroy();
+        sockets.delete(client);
+        sockets.delete(upstream);
+      };
+      sockets.add(client).add(upstream);
+      client.on('error', drop).on('close', drop);
+      upstream.on('error', drop).on('close', drop);
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return {
+      address: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+      cut() {
+        cut = true;
+        for (const s of sockets) s.destroy();
+      },
+      restore() {
+        cut = false;
+      },
+      close: () => {
+        for (const s of sockets) s.destroy();
+        return new Promise<void>((resolve) => server.close(() => resolve()));
+      },
+    };
+  }
+
+  it('an attempt cut off from Temporal mid-batch is fenced: its retry waits for the batch, nothing is sent twice', async () => {
+    const taskQueue = uniqueTaskQueue('fence');
+    const proxy = await temporalProxy();
+    let cutOff = false;
+    const hook = await receiver((_key, res) => {
+      if (!cutOff) {
+        cutOff = true;
+        proxy.cut(); // the first worker's heartbeats stop reaching the server from now on
+      }
+      setTimeout(() => res.writeHead(200).end(), 2500);
+    });
+    const delivery = { networkBatch: 5, networkConcurrency: 1 };
+    const partitioned = await NativeConnection.connect({ address: proxy.address });
+    const direct = await NativeConnection.connect({ address: testTemporalAddress() });
+    const first = await runTestWorker({ connection: partitioned, taskQueue, prisma: stack.prisma, delivery });
+    let second: Awaited<ReturnType<typeof runTestWorker>> | undefined;
+    try {
+      const { audienceId, ids } = await audienceOf(10);
+      const { id, handle } = await campaign(
+        { audienceId, channel: 'webhook', content: { url: hook.url, body: 'Hi {{firstName}}' } },
+        taskQueue,
+      );
+      await handle.executeUpdate(activateUpdate, { args: [meta()] });
+      await until(async () => cutOff);
+      // The heartbeat timeout (10 s) expires while the first attempt is still sending its batch;
+      // the retry runs here.
+      second = await runTestWorker({ connection: direct, taskQueue, prisma: stack.prisma, delivery });
+      await until(async () => (await handle.query(stateQuery)).status === 'completed', 90_000);
+      expect(await counts(id)).toEqual({ delivered: 10 });
+      expect(Object.fromEntries(hook.requests)).toEqual(
+        Object.fromEntries(keysOf(id, ids).map((k) => [k, 1])),
+      );
+    } finally {
+      proxy.restore();
+      await second?.stop();
+      await first.stop();
+      await partitioned.close();
+      await direct.close();
+      await proxy.close();
+      await hook.close();
+    }
+  });
+
+  it('a webhook 5xx storm leaves recipients pending and the run retries until each is delivered once', async () => {
+    let stormUntil = 0;
+    const hook = await receiver((_key, res) => {
+      if (stormUntil === 0) stormUntil = Date.now() + 2000;
+      res.writeHead(Date.now() < stormUntil ? 503 : 200).end();
+    });
+    try {
+      const { audienceId, ids } = await audienceOf(4);
+      const { id, handle } = await campaign({
+        audienceId,
+        channel: 'webhook',
+        content: { url: hook.url, body: 'Hi {{firstName}}' },
+      });
+      await handle.executeUpdate(activateUpdate, { args: [meta()] });
+      await until(async () => (await handle.query(stateQuery)).status === 'completed', 90_000);
+      expect(await counts(id)).toEqual({ delivered: 4 }); // none `failed`
+      for (const key of keysOf(id, ids)) {
+        expect(hook.requests.get(key)).toBeGreaterThan(1); // refused during the storm, at least once
+        expect(hook.delivered.get(key)).toBe(1);
+      }
+      expect(await runRow(id)).toEqual([{ status: 'completed', recipients: 4 }]);
+    } finally {
+      await hook.close();
+    }
+  });
+
+  it('a receiver down for longer than the retry window: its recipients end `failed` (unreachable)', async () => {
+    const hook = await receiver((_key, res) => res.writeHead(503).end());
+    try {
+      await withWorker(
+        { webhook: { attempts: 2, minBackoffMs: 10 }, transientRetry: { firstDelayMs: 100, windowMs: 1500 } },
+        async (taskQueue) => {
+          const { audienceId } = await audienceOf(3);
+          const { id, handle } = await campaign(
+            { audienceId, channel: 'webhook', content: { url: hook.url, body: 'Hi' } },
+            taskQueue,
+          );
+          await handle.executeUpdate(activateUpdate, { args: [meta()] });
+          await until(async () => (await handle.query(stateQuery)).status === 'completed', 60_000);
+          const { rows } = await pool.query<{ status: string; reason: string }>(
+            `SELECT status, reason FROM messages WHERE campaign_id = $1`,
+            [id],
+          );
+          expect(rows).toHaveLength(3);
+          for (const r of rows) {
+            expect(r.status).toBe('failed');
+            expect(r.reason).toMatch(/^unreachable: .*HTTP 503 Service Unavailable/);
+          }
+        },
+      );
+    } finally {
+      await hook.close();
+    }
+  });
+
+  it('an SMTP server refusing with 4xx for a while: the messages are sent once it accepts, none failed', async () => {
+    const { audienceId, ids } = await audienceOf(3);
+    const { id, handle } = await campaign({ audienceId });
+    const before = received.length;
+    smtpRefuseUntil = Date.now() + 2000;
+    await handle.executeUpdate(activateUpdate, { args: [meta()] });
+    await until(async () => (await handle.query(stateQuery)).status === 'completed', 60_000);
+    expect(await counts(id)).toEqual({ sent: 3 });
+    const mails = received.slice(before);
+    for (const p of ids) {
+      const mine = mails.filter((m) => m.includes(`${p}@example.com`));
+      expect(mine).toHaveLength(1);
+      const unfolded = mine[0].replace(/\r?\n[ \t]+/g, ' '); // a long header is folded
+      expect(unfolded).toContain(`Message-ID: <${id}:1:${p}@campaign-orchestrator>`);
+    }
+  });
+
+  it('a profile that unsubscribes during a throttled run gets no further message: excluded, unsubscribed', async () => {
+    const { audienceId, ids } = await audienceOf(2000);
+    const { id, handle } = await campaign({ audienceId, throttle: 500 });
+    await handle.executeUpdate(activateUpdate, { args: [meta()] });
+    await until(async () => (await sentOf(id)) >= 100);
+    const late = ids.slice(1900);
+    await pool.query(`UPDATE profiles SET subscribed = false WHERE id = ANY($1::text[])`, [late]);
+    await until(async () => (await handle.query(stateQuery)).status === 'completed', 60_000);
+    expect(await counts(id)).toEqual({ sent: 1900, excluded: 100 });
+    const { rows } = await pool.query<{ profile_id: string; reason: string }>(
+      `SELECT profile_id, reason FROM messages WHERE campaign_id = $1 AND status = 'excluded' ORDER BY profile_id`,
+      [id],
+    );
+    expect(rows).toEqual(late.map((p) => ({ profile_id: p, reason: 'unsubscribed' })));
+    expect(await runRow(id)).toEqual([{ status: 'completed', recipients: 2000 }]);
   });
 });

@@ -5,7 +5,13 @@
 import { migrate } from '../prisma/migrate';
 import { createPrisma } from '../prisma/client';
 import { Pool } from 'pg';
-import { connectWorker, databaseUrl, deliveryConfig, temporalSettings } from '../runtime/config';
+import {
+  connectWorker,
+  databaseUrl,
+  deliveryConfig,
+  temporalSettings,
+  workerSettings,
+} from '../runtime/config';
 import { installTemporalRuntime, logger } from '../runtime/logger';
 import { runUntilSignal } from '../runtime/shutdown';
 import { createCampaignWorker } from './worker';
@@ -29,6 +35,7 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env) {
     prisma,
     pool,
     delivery,
+    ...workerSettings(env),
   });
   const running = worker.run();
   logger.info({ taskQueue: settings.taskQueue, address: settings.address }, 'worker polling');

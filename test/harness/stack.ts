@@ -39,6 +39,8 @@ export async function runTestWorker(options: {
   prisma: PrismaClient;
   namespace?: string;
   delivery?: Partial<DeliveryConfig>;
+  /** How long a graceful shutdown lets activities run before cancelling them (default 1 s here). */
+  shutdownGraceTime?: string;
 }): Promise<RunningWorker> {
   const pool = new Pool({ connectionString: testDatabaseUrl(), max: 5 });
   pool.on('error', () => undefined); // idle connections closed when the harness stops PostgreSQL
@@ -48,7 +50,9 @@ export async function runTestWorker(options: {
     taskQueue: options.taskQueue,
     prisma: options.prisma,
     pool,
-    delivery: { webhookSecret: 'test-secret', ...options.delivery },
+    // Test receivers listen on 127.0.0.1, which the send-time SSRF guard refuses unless allowed.
+    delivery: { webhookSecret: 'test-secret', webhookAllowPrivate: true, ...options.delivery },
+    shutdownGraceTime: options.shutdownGraceTime ?? '1s',
     workflowBundle: { codePath: required('TEST_WORKFLOW_BUNDLE') },
   });
   const running = worker.run();
