@@ -79,12 +79,13 @@ describe('faults during a run', () => {
   /** A worker process on the shared services (unless told otherwise), on a task queue of its own. */
   function worker(
     taskQueue: string,
-    services: { temporalAddress?: string; databaseUrl?: string } = {},
+    services: { temporalAddress?: string; databaseUrl?: string; env?: Record<string, string> } = {},
   ): WorkerProcess {
     return startWorkerProcess({
       temporalAddress: services.temporalAddress ?? testTemporalAddress(),
       databaseUrl: services.databaseUrl ?? testDatabaseUrl(),
       taskQueue,
+      env: services.env,
     });
   }
 
@@ -112,7 +113,8 @@ describe('faults during a run', () => {
   it('a worker stopped gracefully (SIGTERM) mid-run, then a new worker: every recipient once, none dropped', async () => {
     const hook = await receiver();
     const taskQueue = uniqueTaskQueue('fault-sigterm');
-    const first = worker(taskQueue);
+    // A short grace time, so the shutdown cuts the run (12 s at 25/s) rather than letting it finish.
+    const first = worker(taskQueue, { env: { WORKER_SHUTDOWN_GRACE_TIME: '1s' } });
     const { ids, audienceId } = await createAudience(pool, 300);
     const campaign = await startCampaign(client, taskQueue, {
       audienceId,
