@@ -14,8 +14,13 @@ export class SetupError extends Error {
   override name = 'SetupError';
 }
 
-/** Progress lines for humans, on stderr so stdout stays clean for `npm run temporal` output. */
+/**
+ * Progress lines for humans, on stderr so stdout stays clean for `npm run temporal` output. Silent
+ * inside a jest test file (a suite starting services of its own stays quiet on success); jest's
+ * global setup runs outside the workers and still says what it does.
+ */
 export function say(message: string): void {
+  if (process.env.JEST_WORKER_ID) return;
   process.stderr.write(`[toolchain] ${message}\n`);
 }
 
