@@ -23,7 +23,7 @@ import {
   stopUpdate,
   duplicateUpdate,
 } from '../workflows/messages';
-import type { CampaignContent, CreateCampaign } from '../domain/types';
+import type { CampaignContent, CampaignState, CreateCampaign } from '../domain/types';
 import { startTimeSkippingStack, type TimeSkippingStack } from './harness/stack';
 
 const DAY = 86_400_000;
@@ -253,5 +253,119 @@ describe('campaign workflow (time-skipping)', () => {
     expect((await actions(id)).filter((a) => a === 'edit')).toHaveLength(40);
     await handle.executeUpdate(activateUpdate, { args: [meta()] });
     expect((await handle.query(stateQuery)).live?.number).toBe(1);
+    // Both sides of the continue-as-new: the first execution ends with it, the next starts from the
+    // carried state.
+    await record('continue-as-new-first', env.client.workflow.getHandle(handle.workflowId, firstRun));
+    await record('continue-as-new-carried', handle);
+  });
+
+  /** An audience of `size` profiles with an email address (a run sends to each). */
+  async function audience(size: number): Promise<string> {
+    const prefix = randomUUID().slice(0, 8);
+    const ids = Array.from({ length: size }, (_, i) => `${prefix}-${i}`);
+    await prisma.$executeRaw`INSERT INTO profiles (id, email, attributes)
+      SELECT id, id || '@example.com', '{"firstName":"Ada"}' FROM unnest(${ids}::text[]) AS id`;
+    const audienceId = randomUUID();
+    await prisma.$executeRaw`INSERT INTO audiences (id, name) VALUES (${audienceId}::uuid, ${`aud-${prefix}`})`;
+    await prisma.$executeRaw`INSERT INTO audience_members SELECT ${audienceId}::uuid, unnest(${ids}::text[])`;
+    return audienceId;
+  }
+
+  /** Polls (in real time: runs send in real time) until `done` holds; returns the projected state. */
+  async function until(
+    handle: WorkflowHandle<typeof campaignWorkflow>,
+    done: (state: CampaignState) => boolean,
+  ): Promise<CampaignState> {
+    for (let i = 0; i < 600; i++) {
+      // A query, which leaves no trace in history (then the update, to read what was projected).
+      if (done(await handle.query(stateQuery))) return handle.executeUpdate(projectedUpdate);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error('timed out waiting for the campaign');
+  }
+
+  const runRows = async (id: string) =>
+    prisma.$queryRaw<{ number: number; version: number; status: string }[]>`
+      SELECT number, version, status FROM campaign_runs WHERE campaign_id = ${id}::uuid ORDER BY number`;
+
+  /** The first 09:00 UTC after `t` + `days` days (on a Monday with `monday`). */
+  function nine(t: number, days = 0, monday = false): number {
+    const d = new Date(t + days * DAY);
+    d.setUTCHours(9, 0, 0, 0);
+    if (d.getTime() <= t + days * DAY) d.setUTCDate(d.getUTCDate() + 1);
+    while (monday && d.getUTCDay() !== 1) d.setUTCDate(d.getUTCDate() + 1);
+    return d.getTime();
+  }
+
+  it('a one-shot campaign with an audience sends one run (a child workflow), then completes', async () => {
+    const { id, handle } = await start({ audience: { audienceId: await audience(3) } });
+    await handle.executeUpdate(activateUpdate, { args: [meta()] });
+    const final = await until(handle, (s) => s.status === 'completed');
+    expect(final.runs).toMatchObject({ count: 1, active: null });
+    expect(await runRows(id)).toEqual([{ number: 1, version: 1, status: 'completed' }]);
+    expect(await actions(id)).toEqual(['create', 'activate', 'run-start', 'run-completed']);
+    await record('child-run', handle);
+  });
+
+  it('a cancel stop with a run in flight cancels it and counts what was sent and cancelled', async () => {
+    const { id, handle } = await start({ audience: { audienceId: await audience(6) }, throttle: 1 });
+    await handle.executeUpdate(activateUpdate, { args: [meta()] });
+    await until(handle, (s) => s.runs.active !== null);
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // a message or two leave
+    const stopped = await handle.executeUpdate(stopUpdate, { args: [{ ...meta(), mode: 'cancel' }] });
+    expect(stopped.state.status).toBe('stopped');
+    expect(stopped.receipt!.sent + stopped.receipt!.cancelled).toBe(6);
+    expect(stopped.receipt!.cancelled).toBeGreaterThan(0);
+    const final = await until(handle, (s) => s.runs.active === null);
+    expect(final.status).toBe('stopped');
+    expect(await runRows(id)).toEqual([{ number: 1, version: 1, status: 'cancelled' }]);
+    await record('stop-cancel-run-in-flight', handle);
+  });
+
+  it('records how runs missed by a recurrence change are caught up', async () => {
+    const t0 = await env.currentTimeMs();
+    const monday = nine(t0, 1, true);
+    const weekly = { kind: 'weekly' as const, at: '09:00', timezone: 'UTC', weekdays: ['mon' as const] };
+    const { id, handle } = await start({
+      audience: { audienceId: await audience(2) },
+      schedule: { startAt: new Date(monday - 3_600_000).toISOString(), recurrence: weekly },
+    });
+    await handle.executeUpdate(activateUpdate, { args: [meta()] });
+    await env.sleep(monday + 60_000 - t0);
+    await until(handle, (s) => s.runs.count === 1 && s.runs.active === null);
+    // Thursday noon: daily from now on.
+    await env.sleep(monday + 3 * DAY + 3 * 3_600_000 - (await env.currentTimeMs()));
+    await handle.executeUpdate(modifyUpdate, { args: [meta()] });
+    const daily = { kind: 'daily' as const, at: '09:00', timezone: 'UTC' };
+    await handle.executeUpdate(editUpdate, { args: [{ ...meta(), schedule: { recurrence: daily } }] });
+    await handle.executeUpdate(activateUpdate, { args: [meta()] });
+    const caughtUp = await until(handle, (s) => s.runs.active === null && s.runs.count >= 4);
+    expect(caughtUp.runs.count).toBe(4); // Tuesday, Wednesday and Thursday, back to back
+    expect((await runRows(id)).length).toBe(caughtUp.runs.count);
+    await record('missed-occurrences', handle);
+  });
+
+  it('records a one-shot version activated while a recurring run is in flight', async () => {
+    const t0 = await env.currentTimeMs();
+    const daily = { kind: 'daily' as const, at: '09:00', timezone: 'UTC' };
+    const { id, handle } = await start({
+      audience: { audienceId: await audience(8) },
+      throttle: 1,
+      schedule: { recurrence: daily },
+    });
+    await handle.executeUpdate(activateUpdate, { args: [meta()] });
+    // Just before 09:00; then server time runs at our pace, and the run starts at 09:00.
+    await env.sleep(nine(t0) - 1000 - t0);
+    await until(handle, (s) => s.runs.active !== null);
+    await handle.executeUpdate(modifyUpdate, { args: [meta()] });
+    await handle.executeUpdate(editUpdate, {
+      args: [{ ...meta(), schedule: { recurrence: { kind: 'once' } } }],
+    });
+    const replaced = await handle.executeUpdate(activateUpdate, { args: [meta()] });
+    expect(replaced.state.runs.active).not.toBeNull();
+    const after = await until(handle, (s) => s.runs.active === null && s.status !== 'live');
+    expect(after.status).toBe('completed');
+    expect((await runRows(id)).map((r) => r.version)).toEqual([1]);
+    await record('replace-once-during-run', handle);
   });
 });
