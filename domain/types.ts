@@ -107,6 +107,8 @@ export interface ActiveRun {
   number: number;
   version: number;
   startedAt: string;
+  /** Earlier occurrences that were due too and that this run stands for (absent when none). */
+  skipped?: number;
 }
 
 /** Runs so far: how many, the one in flight, when the last one was due. */
@@ -114,6 +116,13 @@ export interface RunsState {
   count: number;
   active: ActiveRun | null;
   lastRunAt: string | null;
+  /**
+   * The version of the last run that ended. Absent in states recorded before it existed (carried
+   * over by continue-as-new): a one-shot live version then counts as run once any run has started.
+   */
+  lastVersion?: number;
+  /** Overdue occurrences skipped so far because a later one was due too (absent when none). */
+  skipped?: number;
 }
 
 /** The whole lifecycle state of one campaign, carried across continue-as-new. */

@@ -322,7 +322,7 @@ describe('campaign workflow (time-skipping)', () => {
     await record('stop-cancel-run-in-flight', handle);
   });
 
-  it('records how runs missed by a recurrence change are caught up', async () => {
+  it('runs only the latest of several overdue occurrences (weekly → daily on a Thursday), counting the skipped', async () => {
     const t0 = await env.currentTimeMs();
     const monday = nine(t0, 1, true);
     const weekly = { kind: 'weekly' as const, at: '09:00', timezone: 'UTC', weekdays: ['mon' as const] };
@@ -339,13 +339,41 @@ describe('campaign workflow (time-skipping)', () => {
     const daily = { kind: 'daily' as const, at: '09:00', timezone: 'UTC' };
     await handle.executeUpdate(editUpdate, { args: [{ ...meta(), schedule: { recurrence: daily } }] });
     await handle.executeUpdate(activateUpdate, { args: [meta()] });
-    const caughtUp = await until(handle, (s) => s.runs.active === null && s.runs.count >= 4);
-    expect(caughtUp.runs.count).toBe(4); // Tuesday, Wednesday and Thursday, back to back
-    expect((await runRows(id)).length).toBe(caughtUp.runs.count);
-    await record('missed-occurrences', handle);
+    const caughtUp = await until(handle, (s) => s.runs.active === null && s.runs.count >= 2);
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // no further run follows
+    // Tuesday, Wednesday and Thursday were due at once: one run, for Thursday (before the
+    // runs-coalesce patch, three full sends back to back: test/histories/missed-occurrences.json).
+    expect(await handle.query(stateQuery)).toMatchObject({
+      runs: { count: 2, active: null, skipped: 2, lastRunAt: new Date(monday + 3 * DAY).toISOString() },
+    });
+    expect(caughtUp.runs.count).toBe(2);
+    expect((await runRows(id)).map((r) => [r.number, r.version, r.status])).toEqual([
+      [1, 1, 'completed'],
+      [2, 2, 'completed'],
+    ]);
+    const events = (await handle.fetchHistory()).events ?? [];
+    expect(events.some((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')).toBe(true);
+    // Friday's occurrence is a run of its own, with nothing skipped.
+    await env.sleep(monday + 4 * DAY + 60_000 - (await env.currentTimeMs()));
+    const friday = await until(handle, (s) => s.runs.count === 3 && s.runs.active === null);
+    expect(friday.runs.skipped).toBe(2);
+    expect(await actions(id)).toEqual([
+      'create',
+      'activate',
+      'start',
+      'run-start',
+      'run-completed',
+      'modify',
+      'edit',
+      'activate',
+      'run-start',
+      'run-completed',
+      'run-start',
+      'run-completed',
+    ]);
   });
 
-  it('records a one-shot version activated while a recurring run is in flight', async () => {
+  it('replace means replace: a one-shot version activated while a recurring run is in flight gets its own run', async () => {
     const t0 = await env.currentTimeMs();
     const daily = { kind: 'daily' as const, at: '09:00', timezone: 'UTC' };
     const { id, handle } = await start({
@@ -364,8 +392,19 @@ describe('campaign workflow (time-skipping)', () => {
     const replaced = await handle.executeUpdate(activateUpdate, { args: [meta()] });
     expect(replaced.state.runs.active).not.toBeNull();
     const after = await until(handle, (s) => s.runs.active === null && s.status !== 'live');
-    expect(after.status).toBe('completed');
-    expect((await runRows(id)).map((r) => r.version)).toEqual([1]);
-    await record('replace-once-during-run', handle);
+    // v1's run ending did not complete the campaign (it did before the run-end-live-version patch:
+    // test/histories/replace-once-during-run.json); v2 ran once, then it completed.
+    expect(after).toMatchObject({ status: 'completed', runs: { count: 2, lastVersion: 2 } });
+    expect((await runRows(id)).map((r) => [r.version, r.status])).toEqual([
+      [1, 'completed'],
+      [2, 'completed'],
+    ]);
+    const sent = await prisma.$queryRaw<{ run_number: number; n: bigint }[]>`
+      SELECT run_number, count(*) AS n FROM messages WHERE campaign_id = ${id}::uuid AND status = 'sent'
+      GROUP BY run_number ORDER BY run_number`;
+    expect(sent.map((r) => [r.run_number, Number(r.n)])).toEqual([
+      [1, 8],
+      [2, 8],
+    ]);
   });
 });

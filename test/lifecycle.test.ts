@@ -4,7 +4,7 @@
  * the invariants.
  */
 import fc from 'fast-check';
-import { endRun, nextTransition, tick } from '../domain/automatic';
+import { endRun, missedOccurrences, nextTransition, tick } from '../domain/automatic';
 import { LifecycleError, apply, check, createCampaign, type LifecycleErrorCode } from '../domain/lifecycle';
 import type { CampaignContent, CampaignState, Command, CreateCampaign } from '../domain/types';
 
@@ -325,6 +325,81 @@ describe('automatic transitions', () => {
     const ended = endRun(started.state, 1, 'completed', at(1))!;
     expect(ended.state).toMatchObject({ status: 'completed', runs: { count: 1, active: null } });
     expect(ended.event).toMatchObject({ action: 'run-completed', requestId: 'run-1-completed', version: 1 });
+  });
+
+  const daily = { kind: 'daily' as const, at: '09:00', timezone: 'UTC' };
+  const nineOn = (days: number) => new Date(at(days).getTime() + 9 * 3_600_000);
+
+  it('with coalesce, several overdue occurrences make one run for the latest, the others counted as skipped', () => {
+    const ready = run(draftCampaign({ audience: { audienceId: 'a' }, schedule: { recurrence: daily } }), {
+      type: 'activate',
+    });
+    // Down for three days and a bit: the 09:00 of days 0, 1, 2 and 3 are all due.
+    const now = new Date(nineOn(3).getTime() + 3_600_000);
+    expect(missedOccurrences(ready, now)).toBe(3);
+    const old = tick(ready, now)!; // without the rule: the first one due, then the next, …
+    expect(old.state.runs).toMatchObject({ lastRunAt: nineOn(0).toISOString(), active: { number: 1 } });
+    expect(old.state.runs.skipped).toBeUndefined();
+    const started = tick(ready, now, { coalesce: true })!;
+    expect(started.state.runs).toMatchObject({
+      count: 1,
+      lastRunAt: nineOn(3).toISOString(),
+      skipped: 3,
+      active: { number: 1, skipped: 3 },
+    });
+    const ended = endRun(started.state, 1, 'completed', now)!.state;
+    expect(missedOccurrences(ended, now)).toBe(0);
+    expect(nextTransition(ended)).toEqual({ at: nineOn(4).toISOString(), to: 'run' });
+    // The next occurrence alone: nothing more skipped.
+    const next = tick(ended, nineOn(4), { coalesce: true })!.state.runs;
+    expect(next).toMatchObject({ count: 2, skipped: 3, active: { number: 2 } });
+    expect(next.active!.skipped).toBeUndefined();
+  });
+
+  it('coalesces only occurrences before the end date', () => {
+    const ready = run(
+      draftCampaign({
+        audience: { audienceId: 'a' },
+        schedule: { recurrence: daily, endAt: new Date(nineOn(2).getTime() - 1).toISOString() },
+      }),
+      { type: 'activate' },
+    );
+    const started = tick(ready, nineOn(5), { coalesce: true })!.state;
+    expect(started.runs).toMatchObject({ lastRunAt: nineOn(1).toISOString(), skipped: 1 });
+  });
+
+  it('with liveVersionOnly, an older run ending leaves a one-shot live version to run, which then completes', () => {
+    const recurring = run(draftCampaign({ audience: { audienceId: 'a' }, schedule: { recurrence: daily } }), {
+      type: 'activate',
+    });
+    const inFlight = tick(recurring, nineOn(0))!.state;
+    const replaced = run(
+      inFlight,
+      { type: 'modify' },
+      { type: 'edit', schedule: { recurrence: { kind: 'once' } } },
+      { type: 'activate' },
+    );
+    expect(replaced.runs.active).toMatchObject({ number: 1, version: 1 });
+    // Without the rule, v1's run ending completed the campaign: v2 never sent.
+    expect(endRun(replaced, 1, 'completed', at(1))!.state.status).toBe('completed');
+    const ended = endRun(replaced, 1, 'completed', at(1), { liveVersionOnly: true })!.state;
+    expect(ended).toMatchObject({ status: 'live', runs: { active: null, lastVersion: 1 } });
+    expect(nextTransition(ended)).toMatchObject({ to: 'run' });
+    const own = tick(ended, at(1))!;
+    expect(own.run).toMatchObject({ number: 2, version: { number: 2 } });
+    const done = endRun(own.state, 2, 'completed', at(1), { liveVersionOnly: true })!.state;
+    expect(done).toMatchObject({ status: 'completed', runs: { count: 2, lastVersion: 2 } });
+  });
+
+  it('a state without runs.lastVersion (carried over from before it existed) keeps the old one-shot rule', () => {
+    const ready = run(draftCampaign({ audience: { audienceId: 'a' } }), { type: 'activate' });
+    const ran = endRun(tick(ready, T0)!.state, 1, 'completed', T0)!.state;
+    const carried: CampaignState = {
+      ...ran,
+      status: 'live',
+      runs: { count: 1, active: null, lastRunAt: null },
+    };
+    expect(nextTransition(carried)).toBeUndefined();
   });
 });
 

@@ -6,9 +6,10 @@
  */
 import * as wf from '@temporalio/workflow';
 import type { CampaignActivities, Projection } from '../activities';
-import { endRun, nextTransition, tick, type NextTransition } from '../domain/automatic';
+import { endRun, missedOccurrences, nextTransition, tick, type NextTransition } from '../domain/automatic';
 import { LifecycleError, apply, check, createCampaign, isReplay, type Transition } from '../domain/lifecycle';
 import type { CampaignState, Command, CommandResult, CreateCampaign, StopReceipt } from '../domain/types';
+import { PATCHES } from './patches';
 import { campaignRunWorkflow, runWorkflowId } from './run';
 import { searchAttributes } from './search-attributes';
 
@@ -157,7 +158,10 @@ export class CampaignManager {
 
   /** The automatic transition due now, if any; not yet accepted, its run (if any) not started. */
   dueTransition(): Transition | undefined {
-    return tick(this.current, workflowNow());
+    const now = workflowNow();
+    // Asked only when occurrences were missed, so other histories carry no marker.
+    const coalesce = missedOccurrences(this.current, now) > 0 && wf.patched(PATCHES.coalesceRuns);
+    return tick(this.current, now, { coalesce });
   }
 
   /** Whether to continue as new now: history is long, and nothing belongs to this execution. */
@@ -185,7 +189,8 @@ export class CampaignManager {
       )
       .then(async (outcome) => {
         this.activeRun = undefined;
-        const ended = endRun(this.current, run.number, outcome, workflowNow());
+        const liveVersionOnly = wf.patched(PATCHES.runEndLiveVersion);
+        const ended = endRun(this.current, run.number, outcome, workflowNow(), { liveVersionOnly });
         if (ended) await this.accept(ended);
       });
   }
@@ -282,13 +287,14 @@ function operatorCard(state: CampaignState, next: NextTransition | undefined): s
   const liveVersion = live ? `v${live.number}, activated ${live.activatedAt} by ${live.activatedBy}` : 'none';
   const basedOn = draft?.basedOn ? `, based on v${draft.basedOn}` : '';
   const inFlight = runs.active ? ` (run ${runs.active.number} on v${runs.active.version} in flight)` : '';
+  const skipped = runs.skipped ? `; ${runs.skipped} overdue occurrence(s) skipped (a later one ran)` : '';
   return [
     `### ${state.name}`,
     `- **status:** \`${state.status}\``,
     `- **live version:** ${liveVersion}`,
     `- **draft:** ${draft ? `revision ${draft.revision}${basedOn}` : 'none'}`,
     `- **next transition:** ${next ? `${next.to} at ${next.at}` : 'none'}`,
-    `- **runs:** ${runs.count}${inFlight}`,
+    `- **runs:** ${runs.count}${inFlight}${skipped}`,
     ...(stop ? [`- **stopped:** ${stop.stoppedAt} by ${stop.stoppedBy} (${stop.mode})`] : []),
   ].join('\n');
 }

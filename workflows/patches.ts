@@ -1,0 +1,12 @@
+/**
+ * The `patched()` ids of the campaign workflow: each names a change to what a running workflow
+ * does. A workflow evaluates `wf.patched(id)` where the change matters and passes the answer to the
+ * pure domain as a flag; histories recorded before the change replay with the old behaviour
+ * (test/replay.test.ts proves it on test/histories/). Never rename or reuse an id. Bundle-safe.
+ */
+export const PATCHES = {
+  /** Several overdue occurrences start one run, for the latest (domain/automatic.ts `tick`). */
+  coalesceRuns: 'runs-coalesce',
+  /** Only a run of the live version completes a one-shot campaign (`endRun`); `runs.lastVersion`. */
+  runEndLiveVersion: 'run-end-live-version',
+} as const;
