@@ -8,6 +8,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { Pool } from 'pg';
+import { createActivities } from '../activities';
 import type { PrismaClient } from '../prisma/client';
 import type { campaignWorkflow, CampaignWorkflowOptions } from '../workflows/campaign';
 import {
@@ -24,7 +27,12 @@ import {
   duplicateUpdate,
 } from '../workflows/messages';
 import type { CampaignContent, CampaignState, CreateCampaign } from '../domain/types';
-import { startTimeSkippingStack, type TimeSkippingStack } from './harness/stack';
+import {
+  startTimeSkippingStack,
+  testDatabaseUrl,
+  uniqueTaskQueue,
+  type TimeSkippingStack,
+} from './harness/stack';
 
 const DAY = 86_400_000;
 const EMAIL: CampaignContent = {
@@ -406,5 +414,89 @@ describe('campaign workflow (time-skipping)', () => {
       [1, 8],
       [2, 8],
     ]);
+  });
+
+  it('a cancel stop whose run ends while it awaits cancelRun, a newer run starting meanwhile, cancels that one row first', async () => {
+    // A worker of its own whose cancelRun (the real activity) waits for the test's word the first time.
+    const queue = uniqueTaskQueue('gated');
+    const pool = new Pool({ connectionString: testDatabaseUrl(), max: 3 });
+    const real = createActivities({ prisma, pool, delivery: { webhookSecret: 'test-secret' } });
+    let called!: () => void;
+    const cancelCalled = new Promise<void>((resolve) => (called = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const cancelled: number[] = [];
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue: queue,
+      workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
+      activities: {
+        ...real,
+        async cancelRun(ref: Parameters<typeof real.cancelRun>[0]) {
+          cancelled.push(ref.number);
+          if (cancelled.length === 1) {
+            called();
+            await released;
+          }
+          return real.cancelRun(ref);
+        },
+      },
+    });
+    const running = worker.run();
+    try {
+      const t0 = await env.currentTimeMs();
+      const id = randomUUID();
+      const handle = await env.client.workflow.start<typeof campaignWorkflow>('campaignWorkflow', {
+        workflowId: campaignWorkflowId(id),
+        taskQueue: queue,
+        args: [
+          {
+            create: {
+              campaignId: id,
+              name: 'Race',
+              type: 'scheduled',
+              channel: 'email',
+              content: EMAIL,
+              audience: { audienceId: await audience(6) },
+              throttle: 2,
+              schedule: { recurrence: { kind: 'daily', at: '09:00', timezone: 'UTC' } },
+              ...meta(),
+            },
+          },
+        ],
+      });
+      await handle.executeUpdate(activateUpdate, { args: [meta()] });
+      await env.sleep(nine(t0) - 1000 - t0);
+      await until(handle, (s) => s.runs.active !== null);
+      // A one-shot v2 while run 1 (v1) is in flight: its own run is due the moment run 1 ends.
+      await handle.executeUpdate(modifyUpdate, { args: [meta()] });
+      // v2 sends to 30 at 1 per second: run 2 is still in flight when the stop decides.
+      const v2 = { audience: { audienceId: await audience(30) }, throttle: 1 };
+      await handle.executeUpdate(editUpdate, {
+        args: [{ ...meta(), ...v2, schedule: { recurrence: { kind: 'once' } } }],
+      });
+      await handle.executeUpdate(activateUpdate, { args: [meta()] });
+      const stopping = handle.executeUpdate(stopUpdate, { args: [{ ...meta(), mode: 'cancel' }] });
+      await cancelCalled;
+      // Meanwhile run 1 ends and run 2 starts (its row appears).
+      while ((await runRows(id)).length < 2) await new Promise((resolve) => setTimeout(resolve, 100));
+      release();
+      const stopped = await stopping;
+      expect(stopped.state.status).toBe('stopped');
+      expect(cancelled).toEqual([1, 2]);
+      // Run 1 sent its 6; run 2's 30 were sent or cancelled, and counted.
+      expect(stopped.receipt!.sent + stopped.receipt!.cancelled).toBe(36);
+      expect(stopped.receipt!.cancelled).toBeGreaterThan(0);
+      await until(handle, (s) => s.runs.active === null);
+      expect((await runRows(id)).map((r) => [r.number, r.version, r.status])).toEqual([
+        [1, 1, 'completed'],
+        [2, 2, 'cancelled'],
+      ]);
+    } finally {
+      release();
+      worker.shutdown();
+      await running;
+      await pool.end();
+    }
   });
 });

@@ -195,20 +195,42 @@ export class CampaignManager {
       });
   }
 
-  /** For a stop with a run in flight: cancel it (or let it drain) and count what was sent. */
+  /**
+   * For a stop with a run in flight: cancel it (or let it drain) and count what was sent. A
+   * `cancel` stop cancels the run whose row `cancelRun` marked, never another one: after each
+   * await it looks again (the concurrency rule), and a run started meanwhile (its occurrence was
+   * due when the one being cancelled ended) is cancelled the same way, row first, so no message
+   * leaves once the stop returns and the receipt counts it. Never throws but a refusal.
+   */
   private async stopRun(command: Command): Promise<Partial<StopReceipt>> {
     if (command.type !== 'stop' || !this.activeRun || isReplay(this.current, command.requestId)) return {};
     // Refuse early, before touching the run; `execute` decides again after this method's awaits.
-    check(this.current, command, workflowNow());
-    const ref = { campaignId: this.current.id, number: this.activeRun.number };
+    refuseAsFailure(() => check(this.current, command, workflowNow()));
+    const campaignId = this.current.id;
     if (command.mode === 'drain') {
-      const c = await runCounts(ref);
+      const c = await runCounts({ campaignId, number: this.activeRun.number });
       return { sent: c.sent + c.delivered };
     }
-    const c = await cancelRun(ref); // once this returns, no further message leaves
-    // Re-read after the await: the run may have ended meanwhile (then there is nothing to cancel).
-    this.activeRun?.scope.cancel();
-    return { sent: c.sent + c.delivered, cancelled: c.cancelled };
+    const counted = { sent: 0, cancelled: 0 };
+    for (let run = this.activeRun; run;) {
+      const c = await cancelRun({ campaignId, number: run.number }); // then no message of it leaves
+      counted.sent += c.sent + c.delivered;
+      counted.cancelled += c.cancelled;
+      // After the await, from the state as it is now: the run may have ended meanwhile (nothing
+      // to cancel), and a newer one may have started.
+      const now = this.activeRun;
+      if (now === run) {
+        run.scope.cancel();
+        break;
+      }
+      if (!now || !wf.patched(PATCHES.stopCancelsItsRun)) {
+        // Before the patch: the run in flight now was cancelled, whichever it was.
+        now?.scope.cancel();
+        break;
+      }
+      run = now;
+    }
+    return counted;
   }
 
   /** Resolves once the projection has caught up with the current state. */

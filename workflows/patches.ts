@@ -9,4 +9,10 @@ export const PATCHES = {
   coalesceRuns: 'runs-coalesce',
   /** Only a run of the live version completes a one-shot campaign (`endRun`); `runs.lastVersion`. */
   runEndLiveVersion: 'run-end-live-version',
+  /**
+   * A cancel stop cancels the child of the run whose row it cancelled; a run started while it
+   * awaited `cancelRun` is cancelled row first, then child (before: that newer child was cancelled
+   * with its row left running and uncounted).
+   */
+  stopCancelsItsRun: 'stop-cancels-its-run',
 } as const;
