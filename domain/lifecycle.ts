@@ -17,6 +17,7 @@ import type {
   CampaignState,
   CampaignStatus,
   CampaignVersion,
+  CampaignView,
   Command,
   CreateCampaign,
   DuplicateSource,
@@ -68,6 +69,12 @@ export function createCampaign(command: CreateCampaign, now: Date): Transition {
     state,
     event: { requestId: command.requestId, action: 'create', actor: command.actor, version: null, at },
   };
+}
+
+/** The state without its request-id window, as update results, queries and the projection show it. */
+export function viewOf(state: CampaignState): CampaignView {
+  const { recentRequestIds: _ids, ...view } = state;
+  return view;
 }
 
 /** Whether this request id was already applied (the command must then change nothing). */

@@ -154,6 +154,13 @@ export interface CampaignState {
   recentRequestIds: string[];
 }
 
+/**
+ * The state as the workflow shows it (update results, the `state` query, the projection): without
+ * the request-id window, which stays inside the workflow (up to 1,000 ids, tens of KB that every
+ * update-completed event would otherwise carry).
+ */
+export type CampaignView = Omit<CampaignState, 'recentRequestIds'>;
+
 /** Who asked for a change, and the id that makes the request idempotent. */
 export interface CommandMeta {
   requestId: string;
@@ -260,7 +267,7 @@ export interface DuplicateSource {
 
 /** The answer to a command: the state after it, plus what the command produced. */
 export interface CommandResult {
-  state: CampaignState;
+  state: CampaignView;
   /** True when the request id had already been applied: nothing changed this time. */
   replayed: boolean;
   receipt?: StopReceipt;

@@ -5,12 +5,12 @@
  */
 import { Prisma, type PrismaClient } from '../prisma/client';
 import { specOf } from '../domain/lifecycle';
-import type { CampaignEvent, CampaignState, CampaignVersion, VersionSpec } from '../domain/types';
+import type { CampaignEvent, CampaignVersion, CampaignView, VersionSpec } from '../domain/types';
 import { campaignWorkflowId } from '../workflows/messages';
 
 /** One accepted change, as the workflow hands it to the projection. */
 export interface Projection {
-  campaign: Omit<CampaignState, 'recentRequestIds'>;
+  campaign: CampaignView;
   event: CampaignEvent;
   /** Present when the change created a version (activation). */
   version?: CampaignVersion;

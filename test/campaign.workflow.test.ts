@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { Pool } from 'pg';
@@ -26,7 +27,7 @@ import {
   stopUpdate,
   duplicateUpdate,
 } from '../workflows/messages';
-import type { CampaignContent, CampaignState, CreateCampaign } from '../domain/types';
+import type { CampaignContent, CampaignView, CreateCampaign } from '../domain/types';
 import {
   startTimeSkippingStack,
   testDatabaseUrl,
@@ -282,8 +283,8 @@ describe('campaign workflow (time-skipping)', () => {
   /** Polls (in real time: runs send in real time) until `done` holds; returns the projected state. */
   async function until(
     handle: WorkflowHandle<typeof campaignWorkflow>,
-    done: (state: CampaignState) => boolean,
-  ): Promise<CampaignState> {
+    done: (state: CampaignView) => boolean,
+  ): Promise<CampaignView> {
     for (let i = 0; i < 600; i++) {
       // A query, which leaves no trace in history (then the update, to read what was projected).
       if (done(await handle.query(stateQuery))) return handle.executeUpdate(projectedUpdate);
@@ -498,5 +499,34 @@ describe('campaign workflow (time-skipping)', () => {
       await running;
       await pool.end();
     }
+  });
+
+  it('update results and the state query do not carry the 1,000 remembered request ids', async () => {
+    // Measured by this test (1,000 accepted commands with API-shaped request ids, `<key id>:<32
+    // hex>`; the size of each WorkflowExecutionUpdateCompleted event, protobuf-encoded): the
+    // largest was 72,765 bytes when every result carried the id window, 767 bytes without it.
+    // One execution throughout (no continue-as-new), so its history holds every update.
+    const { handle } = await start({}, { maxHistoryEvents: 100_000 });
+    const requestId = () => `${randomUUID()}:${randomUUID().replace(/-/g, '')}`;
+    const ids = Array.from({ length: 1000 }, requestId);
+    for (const [i, id] of ids.entries()) {
+      await handle.signal(commandSignal, { type: 'edit', requestId: id, actor: 'tester', name: `edit ${i}` });
+    }
+    await until(handle, (s) => s.name === 'edit 999');
+    const result = await handle.executeUpdate(editUpdate, { args: [{ ...meta(), name: 'measured' }] });
+    const events = (await handle.fetchHistory()).events ?? [];
+    const sizes = events
+      .filter((e) => e.workflowExecutionUpdateCompletedEventAttributes)
+      .map((e) => temporal.api.history.v1.HistoryEvent.encode(e).finish().length);
+    const largest = Math.max(...sizes);
+    expect(largest).toBeLessThan(4_000);
+    expect(result.state).not.toHaveProperty('recentRequestIds');
+    expect(await handle.query(stateQuery)).not.toHaveProperty('recentRequestIds');
+    // The window stays in the workflow: of the create's id, 1,000 signals' and this update's, the
+    // newest 1,000 are remembered.
+    const again = (requestId: string) =>
+      handle.executeUpdate(editUpdate, { args: [{ requestId, actor: 'tester', name: 'again' }] });
+    expect(await again(ids[1])).toMatchObject({ replayed: true, state: { name: 'measured' } });
+    expect(await again(ids[0])).toMatchObject({ replayed: false, state: { name: 'again' } });
   });
 });

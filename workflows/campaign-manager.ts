@@ -7,8 +7,23 @@
 import * as wf from '@temporalio/workflow';
 import type { CampaignActivities, Projection } from '../activities';
 import { endRun, missedOccurrences, nextTransition, tick, type NextTransition } from '../domain/automatic';
-import { LifecycleError, apply, check, createCampaign, isReplay, type Transition } from '../domain/lifecycle';
-import type { CampaignState, Command, CommandResult, CreateCampaign, StopReceipt } from '../domain/types';
+import {
+  LifecycleError,
+  apply,
+  check,
+  createCampaign,
+  isReplay,
+  viewOf,
+  type Transition,
+} from '../domain/lifecycle';
+import type {
+  CampaignState,
+  CampaignView,
+  Command,
+  CommandResult,
+  CreateCampaign,
+  StopReceipt,
+} from '../domain/types';
 import { PATCHES } from './patches';
 import { campaignRunWorkflow, runWorkflowId } from './run';
 import { searchAttributes } from './search-attributes';
@@ -70,6 +85,11 @@ export class CampaignManager {
     return this.current;
   }
 
+  /** The state as answers show it: without the request-id window. */
+  get view(): CampaignView {
+    return viewOf(this.current);
+  }
+
   /** Whether the workflow still has work: the campaign is not deleted, or a run is in flight. */
   get active(): boolean {
     return !this.current.deleted || this.activeRun !== undefined;
@@ -93,9 +113,9 @@ export class CampaignManager {
   }
 
   /** The state, once every change accepted so far is projected (read-your-writes). */
-  async projected(): Promise<CampaignState> {
+  async projected(): Promise<CampaignView> {
     await this.caughtUp();
-    return this.current;
+    return this.view;
   }
 
   /** Throws the failure that refuses `command` (an update validator), if any. Changes nothing. */
@@ -115,11 +135,11 @@ export class CampaignManager {
     if (!transition) {
       // Already applied under this request id: change nothing, answer with the current state.
       await this.caughtUp();
-      return { state: this.current, replayed: true };
+      return { state: this.view, replayed: true };
     }
     await this.accept(transition);
     return {
-      state: transition.state,
+      state: viewOf(transition.state),
       replayed: false,
       ...(transition.receipt ? { receipt: transition.receipt } : {}),
       ...(transition.duplicate ? { duplicate: transition.duplicate } : {}),
@@ -278,8 +298,7 @@ function planKey(next: NextTransition | undefined): string {
 
 /** What the projection needs: the state without the idempotency window, the event, the version. */
 function toProjection({ state, event, version }: Transition): Projection {
-  const { recentRequestIds: _ids, ...campaign } = state;
-  return { campaign, event, ...(version ? { version } : {}) };
+  return { campaign: viewOf(state), event, ...(version ? { version } : {}) };
 }
 
 /**

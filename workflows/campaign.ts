@@ -48,7 +48,7 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<vo
 
   // ── Handlers: registered before the first await, so no early message is lost.
   // The state itself, readable before the projection catches up (tests, `temporal workflow query`).
-  wf.setHandler(stateQuery, () => campaign.state);
+  wf.setHandler(stateQuery, () => campaign.view);
   // The live version alone, for operators who only ask what is being sent.
   wf.setHandler(liveVersionQuery, () => campaign.state.live);
   // The draft alone, for operators who only ask what would be activated.
