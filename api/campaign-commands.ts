@@ -132,7 +132,12 @@ export function campaignCommands({ gateway, queries, audiences, webhookAllowPriv
     /** A new draft campaign with the same content; the source workflow refuses if stopped. */
     async duplicate(id: string, meta: CommandMeta, idempotencyScope?: string): Promise<CampaignRow> {
       await queries.campaign(id);
-      const source = (await gateway.send(id, duplicateUpdate, meta)).duplicate!;
+      // Also answered when replayed (the same request id accepted before, e.g. by a request whose
+      // response was lost): the copy's id derives from the idempotency scope, so it is made once.
+      const source = (await gateway.send(id, duplicateUpdate, meta)).duplicate;
+      if (!source) {
+        throw new HttpProblem(409, 'CAMPAIGN_STOPPED', 'the campaign was stopped since; it cannot be copied');
+      }
       return create(
         {
           name: source.name,

@@ -197,19 +197,9 @@ function decide(state: CampaignState, command: Command, now: Date): Transition {
         receipt,
       };
     }
-    case 'duplicate': {
-      const spec = state.draft ?? state.live!;
-      const duplicate: DuplicateSource = {
-        name: `${state.name} (copy)`,
-        description: state.description,
-        tags: state.tags,
-        type: state.type,
-        channel: state.channel,
-        spec: specOf(spec),
-        origin: { campaignId: state.id, version: state.draft ? null : (state.live?.number ?? null) },
-      };
-      return { ...commit(state, command, now, 'duplicate', {}), duplicate };
-    }
+    case 'duplicate':
+      // Accepted only when writable and not stopped: a draft or a live version exists.
+      return { ...commit(state, command, now, 'duplicate', {}), duplicate: duplicateSourceOf(state)! };
     case 'delete': {
       if (state.versionCount > 0) {
         throw new LifecycleError(
@@ -229,6 +219,26 @@ function decide(state: CampaignState, command: Command, now: Date): Transition {
       return commit(state, command, now, 'archive', { status: 'archived', finishedAs: state.status });
     }
   }
+}
+
+/**
+ * What a copy of this campaign starts from: its draft if it has one, else its live version. The
+ * answer to `duplicate`, accepted or replayed under the same request id (whose caller, e.g. an
+ * HTTP request that failed after the workflow accepted it, still needs it). Undefined only for a
+ * replay on a campaign left with neither (a draft-only campaign stopped since).
+ */
+export function duplicateSourceOf(state: CampaignState): DuplicateSource | undefined {
+  const spec = state.draft ?? state.live;
+  if (!spec) return undefined;
+  return {
+    name: `${state.name} (copy)`,
+    description: state.description,
+    tags: state.tags,
+    type: state.type,
+    channel: state.channel,
+    spec: specOf(spec),
+    origin: { campaignId: state.id, version: state.draft ? null : (state.live?.number ?? null) },
+  };
 }
 
 /** The versioned part of a draft or version, without absent optional fields. */

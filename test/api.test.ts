@@ -341,6 +341,27 @@ describe('HTTP API on the real stack', () => {
       where: { campaignId: first.body.id, action: 'activate' },
     });
     expect(events).toHaveLength(1);
+
+    // A duplicate whose response was lost after the workflow accepted it (its idempotency record
+    // gone, as when the first request died): the retry is a replay in the workflow, which answers
+    // the source again, and the copy (its id derived from the key) is the same one.
+    const duplicateKey = randomUUID();
+    const path = `/v1/campaigns/${first.body.id}/duplicate`;
+    const d1 = await call('editor', 'post', path, {}, { 'Idempotency-Key': duplicateKey });
+    expect(d1.status).toBe(201);
+    expect(await prisma.idempotencyRecord.deleteMany({ where: { key: duplicateKey } })).toEqual({ count: 1 });
+    const d2 = await call('editor', 'post', path, {}, { 'Idempotency-Key': duplicateKey });
+    expect(d2.status).toBe(201);
+    expect(d2.headers['idempotent-replayed']).toBeUndefined();
+    expect(d2.body).toMatchObject({
+      id: d1.body.id,
+      origin: { campaignId: first.body.id },
+      name: 'Idempotent (copy)',
+    });
+    const copies = await prisma.campaignEvent.findMany({
+      where: { campaignId: first.body.id, action: 'duplicate' },
+    });
+    expect(copies).toHaveLength(1);
   });
 
   it('manages profiles and audiences, and shows runs and outbox messages with their version', async () => {

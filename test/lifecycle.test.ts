@@ -5,7 +5,14 @@
  */
 import fc from 'fast-check';
 import { endRun, missedOccurrences, nextTransition, tick } from '../domain/automatic';
-import { LifecycleError, apply, check, createCampaign, type LifecycleErrorCode } from '../domain/lifecycle';
+import {
+  LifecycleError,
+  apply,
+  check,
+  createCampaign,
+  duplicateSourceOf,
+  type LifecycleErrorCode,
+} from '../domain/lifecycle';
 import type { CampaignContent, CampaignState, Command, CreateCampaign } from '../domain/types';
 
 const T0 = new Date('2026-01-01T00:00:00.000Z');
@@ -282,6 +289,14 @@ describe('duplicate', () => {
       /cannot be used to create a new campaign/,
     );
     expectRefused(run(stopped(), { type: 'archive' }), { type: 'duplicate' }, 'CAMPAIGN_STOPPED');
+  });
+  it('has one source, which the workflow also answers a replay with (duplicateSourceOf)', () => {
+    const state = live();
+    const t = apply(state, { type: 'duplicate', requestId: 'dup-1', actor: 'bob' }, T0)!;
+    expect(duplicateSourceOf(t.state)).toEqual(t.duplicate);
+    expect(apply(t.state, { type: 'duplicate', requestId: 'dup-1', actor: 'bob' }, T0)).toBeUndefined();
+    // A draft-only campaign stopped since has nothing left to copy.
+    expect(duplicateSourceOf(run(draftCampaign(), { type: 'stop', mode: 'cancel' }))).toBeUndefined();
   });
 });
 

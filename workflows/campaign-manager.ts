@@ -12,6 +12,7 @@ import {
   apply,
   check,
   createCampaign,
+  duplicateSourceOf,
   isReplay,
   viewOf,
   type Transition,
@@ -135,7 +136,9 @@ export class CampaignManager {
     if (!transition) {
       // Already applied under this request id: change nothing, answer with the current state.
       await this.caughtUp();
-      return { state: this.view, replayed: true };
+      // A replayed duplicate answers its source too: its caller creates the copy from it.
+      const duplicate = command.type === 'duplicate' ? duplicateSourceOf(this.current) : undefined;
+      return { state: this.view, replayed: true, ...(duplicate ? { duplicate } : {}) };
     }
     await this.accept(transition);
     return {
