@@ -10,6 +10,7 @@
  * Each function decides from the state it is given; the workflow passes the state as it is after
  * its last await (the concurrency rule in workflows/campaign-manager.ts).
  */
+import { inputErrors } from './input';
 import { LifecycleError, guardWritable, requireDraft, requireLive, requireNoDraft } from './refusals';
 import { reviewVersion } from './review';
 import { commit, type Transition } from './transition';
@@ -82,9 +83,19 @@ export function isReplay(state: CampaignState, requestId: string): boolean {
   return state.recentRequestIds.includes(requestId);
 }
 
+/** How commands are decided; each flag is a rule a running workflow adopts through `patched()`. */
+export interface CommandRules {
+  /**
+   * Refuse a command whose fields break the input rules (./input) with INVALID_INPUT, naming
+   * them. Default true; false only for a workflow replaying history recorded before the rule
+   * (such a command, sent as a signal, was accepted then).
+   */
+  inputRule?: boolean;
+}
+
 /** Throws the LifecycleError that refuses `command`, if any. Changes nothing. */
-export function check(state: CampaignState, command: Command, now: Date): void {
-  if (!isReplay(state, command.requestId)) decide(state, command, now);
+export function check(state: CampaignState, command: Command, now: Date, rules: CommandRules = {}): void {
+  if (!isReplay(state, command.requestId)) decide(state, command, now, rules);
 }
 
 /**
@@ -92,13 +103,29 @@ export function check(state: CampaignState, command: Command, now: Date): void {
  * (idempotent replay: nothing changes). Throws a LifecycleError when the command is refused; the
  * state is then untouched.
  */
-export function apply(state: CampaignState, command: Command, now: Date): Transition | undefined {
+export function apply(
+  state: CampaignState,
+  command: Command,
+  now: Date,
+  rules: CommandRules = {},
+): Transition | undefined {
   if (isReplay(state, command.requestId)) return undefined;
-  return decide(state, command, now);
+  return decide(state, command, now, rules);
+}
+
+/** Refuses a command whose fields break the input rules, naming each field. */
+function refuseInvalidInput(command: Command): void {
+  const { type: _type, ...fields } = command;
+  const errors = inputErrors(fields);
+  if (errors.length) {
+    const named = errors.map((e) => `${e.field} ${e.message}`).join('; ');
+    throw new LifecycleError('INVALID_INPUT', `invalid input: ${named}`, errors);
+  }
 }
 
 /** The rules: the transition `command` makes, or the LifecycleError that refuses it. */
-function decide(state: CampaignState, command: Command, now: Date): Transition {
+function decide(state: CampaignState, command: Command, now: Date, rules: CommandRules): Transition {
+  if (rules.inputRule ?? true) refuseInvalidInput(command);
   guardWritable(state, command);
   switch (command.type) {
     case 'edit': {

@@ -225,6 +225,30 @@ describe('campaign workflow (time-skipping)', () => {
     await record('rejected-update', handle);
   });
 
+  it('refuses text PostgreSQL cannot store and integers beyond int4 from commands that bypass the API', async () => {
+    const { id, handle } = await start();
+    await expect(
+      handle.executeUpdate(editUpdate, { args: [{ ...meta(), name: 'nul \u0000 here' }] }),
+    ).rejects.toMatchObject({
+      cause: { type: 'INVALID_INPUT', details: [[{ field: 'name', message: expect.stringMatching(/NUL/) }]] },
+    });
+    await expect(
+      handle.executeUpdate(editUpdate, { args: [{ ...meta(), tags: ['\ud800'], throttle: 2 ** 31 }] }),
+    ).rejects.toMatchObject({
+      cause: { type: 'INVALID_INPUT', details: [[{ field: 'tags.0' }, { field: 'throttle' }]] },
+    });
+    // The same through the signal: refused (logged), nothing changes, later commands still work.
+    await handle.signal(commandSignal, {
+      type: 'edit',
+      requestId: 'bad-1',
+      actor: 'ops',
+      description: '\u0000',
+    });
+    await handle.executeUpdate(editUpdate, { args: [{ ...meta(), name: 'fine' }] });
+    expect(await row(id)).toMatchObject({ name: 'fine', description: '', draftRevision: 2 });
+    expect(await actions(id)).toEqual(['create', 'edit']);
+  });
+
   it('accepts commands as signals, and a retried request id acts once', async () => {
     const { id, handle } = await start();
     await handle.signal(commandSignal, { type: 'activate', requestId: 'sig-1', actor: 'ops' });

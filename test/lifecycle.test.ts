@@ -300,6 +300,45 @@ describe('duplicate', () => {
   });
 });
 
+describe('input rules (commands that bypass the API)', () => {
+  const fields = (state: CampaignState, command: Bare) => {
+    const error = refused(state, command);
+    expect(error.code).toBe('INVALID_INPUT');
+    return error.fieldErrors.map((e) => e.field);
+  };
+  it('refuses text with a NUL character or an unpaired surrogate, naming the field', () => {
+    expect(fields(draftCampaign(), { type: 'edit', name: 'a\u0000b' })).toEqual(['name']);
+    expect(fields(draftCampaign(), { type: 'edit', tags: ['ok', 'half \ud83d'] })).toEqual(['tags.1']);
+    expect(fields(draftCampaign(), { type: 'edit', content: { ...EMAIL, subject: '\udc00' } })).toEqual([
+      'content.subject',
+    ]);
+    expect(() =>
+      check(draftCampaign(), { type: 'activate', requestId: 'r\u0000', actor: 'bob' }, T0),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_INPUT',
+        fieldErrors: [expect.objectContaining({ field: 'requestId' })],
+      }),
+    );
+    // A surrogate pair is one character: fine.
+    expect(run(draftCampaign(), { type: 'edit', name: 'Soldes 🎉' }).name).toBe('Soldes 🎉');
+  });
+  it('refuses integers beyond PostgreSQL int4 (or not whole), naming the field', () => {
+    expect(fields(draftCampaign(), { type: 'edit', throttle: 2 ** 31 })).toEqual(['throttle']);
+    expect(fields(draftCampaign(), { type: 'activate', expectedRevision: 1.5 })).toEqual([
+      'expectedRevision',
+    ]);
+    expect(
+      fields(live(), { type: 'rollback', version: 2 ** 40, spec: { content: EMAIL, schedule: {} } }),
+    ).toEqual(['version']);
+    expect(run(draftCampaign(), { type: 'edit', throttle: 2 ** 31 - 1 }).draft!.throttle).toBe(2 ** 31 - 1);
+  });
+  it('accepts them only when told the rule is not in force (history from before it)', () => {
+    const command = { type: 'edit', name: 'a\u0000b', requestId: rid(), actor: 'bob' } as Command;
+    expect(apply(draftCampaign(), command, T0, { inputRule: false })!.state.name).toBe('a\u0000b');
+  });
+});
+
 describe('delete', () => {
   it('removes a never-activated draft', () => {
     expect(run(draftCampaign(), { type: 'delete' }).deleted).toBe(true);

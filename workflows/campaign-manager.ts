@@ -15,8 +15,10 @@ import {
   duplicateSourceOf,
   isReplay,
   viewOf,
+  type CommandRules,
   type Transition,
 } from '../domain/lifecycle';
+import { inputErrors } from '../domain/input';
 import type {
   CampaignState,
   CampaignView,
@@ -126,9 +128,12 @@ export class CampaignManager {
 
   /** Executes a command: accepted, projected, answered; or refused with an ApplicationFailure. */
   async execute(command: Command): Promise<CommandResult> {
-    const counted = await this.stopRun(command);
+    // An update's validator has refused bad input already; a signal's is refused here (asked only
+    // for such a command, which histories from before the rule accepted).
+    const rules = { inputRule: inputErrors(command).length === 0 || wf.patched(PATCHES.inputRule) };
+    const counted = await this.stopRun(command, rules);
     // After the last await: decide from the state as it is now.
-    const transition = refuseAsFailure(() => apply(this.current, command, workflowNow()));
+    const transition = refuseAsFailure(() => apply(this.current, command, workflowNow(), rules));
     if (transition?.receipt) {
       transition.receipt = { ...transition.receipt, ...counted };
       transition.state = { ...transition.state, stop: transition.receipt };
@@ -225,10 +230,10 @@ export class CampaignManager {
    * due when the one being cancelled ended) is cancelled the same way, row first, so no message
    * leaves once the stop returns and the receipt counts it. Never throws but a refusal.
    */
-  private async stopRun(command: Command): Promise<Partial<StopReceipt>> {
+  private async stopRun(command: Command, rules: CommandRules): Promise<Partial<StopReceipt>> {
     if (command.type !== 'stop' || !this.activeRun || isReplay(this.current, command.requestId)) return {};
     // Refuse early, before touching the run; `execute` decides again after this method's awaits.
-    refuseAsFailure(() => check(this.current, command, workflowNow()));
+    refuseAsFailure(() => check(this.current, command, workflowNow(), rules));
     const campaignId = this.current.id;
     if (command.mode === 'drain') {
       const c = await runCounts({ campaignId, number: this.activeRun.number });

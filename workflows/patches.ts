@@ -15,4 +15,6 @@ export const PATCHES = {
    * with its row left running and uncounted).
    */
   stopCancelsItsRun: 'stop-cancels-its-run',
+  /** A command (a signal) whose text or integers break the input rules is refused: INVALID_INPUT. */
+  inputRule: 'input-rule',
 } as const;
