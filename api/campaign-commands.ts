@@ -9,6 +9,7 @@ import type {
   CommandMeta,
   CommandPayload,
   CreateCampaign,
+  DescribeCampaign,
   Draft,
   EditDraft,
   StopMode,
@@ -20,6 +21,7 @@ import {
   activateUpdate,
   archiveUpdate,
   deleteUpdate,
+  describeUpdate,
   discardUpdate,
   duplicateUpdate,
   editUpdate,
@@ -77,6 +79,13 @@ export function campaignCommands({ gateway, queries, audiences, webhookAllowPriv
 
   return {
     create,
+
+    /** Name, description, tags: campaign-level, changed at once (no draft, no activation). */
+    async describe(id: string, fields: CommandPayload<DescribeCampaign>): Promise<CampaignRow> {
+      await queries.campaign(id);
+      await gateway.send(id, describeUpdate, fields);
+      return queries.campaign(id);
+    },
 
     async editDraft(id: string, edit: CommandPayload<EditDraft>): Promise<Draft> {
       await queries.campaign(id);

@@ -128,6 +128,24 @@ function decide(state: CampaignState, command: Command, now: Date, rules: Comman
   if (rules.inputRule ?? true) refuseInvalidInput(command);
   guardWritable(state, command);
   switch (command.type) {
+    case 'describe': {
+      const given = (['name', 'description', 'tags'] as const).filter((f) => command[f] !== undefined);
+      if (!given.length) {
+        throw new LifecycleError('INVALID_INPUT', 'give at least one of name, description, tags', [
+          { field: '(body)', message: 'give at least one of name, description, tags' },
+        ]);
+      }
+      if (command.name !== undefined && !/\S/.test(command.name)) {
+        throw new LifecycleError('INVALID_INPUT', 'name must not be blank', [
+          { field: 'name', message: 'must not be blank' },
+        ]);
+      }
+      return commit(state, command, now, 'describe', {
+        name: command.name?.trim() ?? state.name,
+        description: command.description ?? state.description,
+        tags: command.tags ?? state.tags,
+      });
+    }
     case 'edit': {
       const draft = requireDraft(state, command.expectedRevision);
       return commit(state, command, now, 'edit', {

@@ -182,13 +182,20 @@ export interface CreateCampaign extends CommandMeta {
   origin?: { campaignId: string; version: number | null };
 }
 
-/** Changes the draft (and the campaign's name, description, tags). */
+/**
+ * Changes the draft. `name`, `description` and `tags` are campaign-level (not versioned: a discard
+ * does not undo them, and they change the live campaign at once): change them with `describe`.
+ * `edit` still applies them when an old client or a signal sends them, so running histories replay.
+ */
 export interface EditDraft extends CommandMeta {
   type: 'edit';
   /** When set, the edit applies only if the draft is still at this revision. */
   expectedRevision?: number;
+  /** @deprecated campaign-level: use `describe`. */
   name?: string;
+  /** @deprecated campaign-level: use `describe`. */
   description?: string;
+  /** @deprecated campaign-level: use `describe`. */
   tags?: string[];
   content?: CampaignContent;
   schedule?: Schedule;
@@ -196,6 +203,16 @@ export interface EditDraft extends CommandMeta {
   audience?: AudienceRef | null;
   /** null removes it. */
   throttle?: number | null;
+}
+/**
+ * Changes what the campaign is called and how it is found: its name, description and tags (at least
+ * one). Campaign-level, not versioned: no draft needed, the live version untouched.
+ */
+export interface DescribeCampaign extends CommandMeta {
+  type: 'describe';
+  name?: string;
+  description?: string;
+  tags?: string[];
 }
 /** New draft copied from the live version. */
 export interface ModifyCampaign extends CommandMeta {
@@ -237,6 +254,7 @@ export interface ArchiveCampaign extends CommandMeta {
 
 /** Any command a campaign's workflow accepts after its creation. */
 export type Command =
+  | DescribeCampaign
   | EditDraft
   | ModifyCampaign
   | RollbackCampaign

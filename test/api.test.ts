@@ -185,7 +185,7 @@ describe('HTTP API on the real stack', () => {
     const refusals = await Promise.all([
       call('publisher', 'post', `/v1/campaigns/${id}/activate`, {}),
       call('editor', 'post', `/v1/campaigns/${id}/modify`, {}),
-      call('editor', 'patch', `/v1/campaigns/${id}/draft`, { name: 'x' }),
+      call('editor', 'patch', `/v1/campaigns/${id}/draft`, { throttle: 5 }),
       call('editor', 'post', `/v1/campaigns/${id}/rollback`, { version: 1 }),
       call('publisher', 'post', `/v1/campaigns/${id}/stop`, { mode: 'drain' }),
       call('editor', 'post', `/v1/campaigns/${id}/duplicate`, {}),
@@ -235,7 +235,7 @@ describe('HTTP API on the real stack', () => {
       'editor',
       'patch',
       `/v1/campaigns/${draftOnly.id}/draft`,
-      { name: 'n' },
+      { throttle: 5 },
       { 'If-Match': '"7"' },
     );
     expect([stale.status, stale.body.code]).toEqual([412, 'REVISION_MISMATCH']);
@@ -245,7 +245,7 @@ describe('HTTP API on the real stack', () => {
           'editor',
           'patch',
           `/v1/campaigns/${draftOnly.id}/draft`,
-          { name: 'n' },
+          { throttle: 5 },
           { 'If-Match': 'garbage' },
         )
       ).status,
@@ -265,7 +265,7 @@ describe('HTTP API on the real stack', () => {
     const live = await create();
     await activate(live.id);
     expect((await activate(live.id)).body.code).toBe('NO_DRAFT');
-    const noDraft = await call('editor', 'patch', `/v1/campaigns/${live.id}/draft`, { name: 'x' });
+    const noDraft = await call('editor', 'patch', `/v1/campaigns/${live.id}/draft`, { throttle: 5 });
     expect([noDraft.status, noDraft.body.code]).toEqual([404, 'NO_DRAFT']);
     expect((await call('editor', 'delete', `/v1/campaigns/${live.id}/draft`)).status).toBe(404);
     expect((await call('viewer', 'get', `/v1/campaigns/${live.id}/draft`)).status).toBe(404);
@@ -300,6 +300,59 @@ describe('HTTP API on the real stack', () => {
     expect((await call('editor', 'delete', `/v1/campaigns/${copy.body.id}`)).status).toBe(204);
     expect((await call('viewer', 'get', `/v1/campaigns/${copy.body.id}`)).status).toBe(404);
     expect((await call('viewer', 'get', `/v1/campaigns/${randomUUID()}/history`)).status).toBe(404);
+  });
+
+  it('renames, describes and tags a campaign at campaign level: at once, and kept by a discard', async () => {
+    const c = await create({ tags: ['spring'] });
+    await activate(c.id);
+    await call('editor', 'post', `/v1/campaigns/${c.id}/modify`, {});
+    const described = await call('editor', 'patch', `/v1/campaigns/${c.id}`, {
+      name: '  Summer sale ',
+      tags: ['summer'],
+    });
+    expect(described.status).toBe(200);
+    expect(described.body).toMatchObject({
+      name: 'Summer sale',
+      description: '',
+      tags: ['summer'],
+      status: 'live',
+      hasDraft: true,
+      liveVersion: 1,
+    });
+    expect(described.headers.etag).toBe(`"campaign-${described.body.revision}"`);
+    expect(await call('editor', 'delete', `/v1/campaigns/${c.id}/draft`)).toMatchObject({ status: 204 });
+    expect((await call('viewer', 'get', `/v1/campaigns/${c.id}`)).body).toMatchObject({
+      name: 'Summer sale',
+      tags: ['summer'],
+      hasDraft: false,
+    });
+    const history = (await call('viewer', 'get', `/v1/campaigns/${c.id}/history`)).body.items;
+    expect(history.map((e: { action: string }) => e.action)).toEqual([
+      'create',
+      'activate',
+      'modify',
+      'describe',
+      'discard',
+    ]);
+
+    // The draft no longer takes them: 400 naming the field and where it went.
+    await call('editor', 'post', `/v1/campaigns/${c.id}/modify`, {});
+    const moved = await call('editor', 'patch', `/v1/campaigns/${c.id}/draft`, { name: 'x', throttle: 5 });
+    expect([moved.status, moved.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+    expect(moved.body.errors).toEqual([
+      { field: 'name', message: expect.stringContaining('PATCH /v1/campaigns/:id') },
+    ]);
+    const empty = await call('editor', 'patch', `/v1/campaigns/${c.id}`, {});
+    expect([empty.status, empty.body.errors[0].message]).toEqual([
+      400,
+      'give at least one of name, description, tags',
+    ]);
+    expect((await call('editor', 'patch', `/v1/campaigns/${c.id}`, { name: '   ' })).status).toBe(400);
+    expect((await call('viewer', 'patch', `/v1/campaigns/${c.id}`, { name: 'x' })).status).toBe(403);
+    expect((await call('editor', 'patch', `/v1/campaigns/${randomUUID()}`, { name: 'x' })).status).toBe(404);
+    await call('publisher', 'post', `/v1/campaigns/${c.id}/stop`, { mode: 'cancel' });
+    const stopped = await call('editor', 'patch', `/v1/campaigns/${c.id}`, { description: 'late' });
+    expect([stopped.status, stopped.body.code]).toEqual([409, 'CAMPAIGN_STOPPED']);
   });
 
   it('makes POST retries with the same Idempotency-Key act once', async () => {

@@ -300,6 +300,45 @@ describe('duplicate', () => {
   });
 });
 
+describe('describe', () => {
+  it('changes name, description and tags at campaign level: no draft needed, the draft and live untouched', () => {
+    const withDraft = run(live(), { type: 'modify' });
+    const t = apply(
+      withDraft,
+      { type: 'describe', name: ' Summer ', tags: ['s'], requestId: rid(), actor: 'bob' },
+      T0,
+    )!;
+    expect(t.state).toMatchObject({ name: 'Summer', description: '', tags: ['s'], status: 'live' });
+    expect(t.state.draft).toEqual(withDraft.draft);
+    expect(t.state.live).toEqual(withDraft.live);
+    expect(t.event).toMatchObject({ action: 'describe', version: 1 });
+    // A discard keeps them: they were never part of the draft.
+    expect(run(t.state, { type: 'discard' })).toMatchObject({ name: 'Summer', tags: ['s'] });
+    expect(run(live(), { type: 'describe', description: 'd' }).description).toBe('d');
+  });
+  it('is refused on stopped, completed, archived or deleted campaigns, and without a field', () => {
+    expectRefused(stopped(), { type: 'describe', name: 'x' }, 'CAMPAIGN_STOPPED');
+    expectRefused(completed(), { type: 'describe', name: 'x' }, 'CAMPAIGN_READ_ONLY');
+    expectRefused(
+      run(completed(), { type: 'archive' }),
+      { type: 'describe', name: 'x' },
+      'CAMPAIGN_READ_ONLY',
+    );
+    expectRefused(
+      run(draftCampaign(), { type: 'delete' }),
+      { type: 'describe', name: 'x' },
+      'CAMPAIGN_DELETED',
+    );
+    expectRefused(live(), { type: 'describe' }, 'INVALID_INPUT');
+    expect(refused(live(), { type: 'describe', name: ' ' }).fieldErrors).toEqual([
+      { field: 'name', message: 'must not be blank' },
+    ]);
+  });
+  it('leaves edit applying them too (old clients, signals, running histories)', () => {
+    expect(run(draftCampaign(), { type: 'edit', name: 'Old way' }).name).toBe('Old way');
+  });
+});
+
 describe('input rules (commands that bypass the API)', () => {
   const fields = (state: CampaignState, command: Bare) => {
     const error = refused(state, command);
@@ -497,6 +536,7 @@ describe('invariants under random command sequences', () => {
   const requestId = fc.integer({ min: 1, max: 25 }).map((n) => `r${n}`); // small pool: replays happen
   const step = fc.oneof(
     fc.record({ type: fc.constant('edit' as const), content, schedule, requestId }),
+    fc.record({ type: fc.constant('describe' as const), name: fc.constantFrom('A', 'B'), requestId }),
     fc.record({ type: fc.constant('modify' as const), requestId }),
     fc.record({ type: fc.constant('activate' as const), requestId }),
     fc.record({ type: fc.constant('discard' as const), requestId }),

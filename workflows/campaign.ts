@@ -56,6 +56,8 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<vo
   // An update, not a query, so the caller can wait: read-your-writes after a start or a signal.
   wf.setHandler(projectedUpdate, () => campaign.projected());
   // Commands are updates so a refused one never reaches history and its caller learns why at once.
+  // (`describe` among them: name, description and tags are campaign-level, so they get a command of
+  // their own rather than riding on draft edits that a discard would seem to undo.)
   for (const update of Object.values(commandUpdates)) onCommand(campaign, update);
   // The same commands as a signal, for fire-and-forget senders and operators (refusals are logged).
   wf.setHandler(commandSignal, (command) => campaign.executeSignalled(command));

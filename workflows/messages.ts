@@ -53,6 +53,8 @@ function defineCommandUpdate<T extends CommandType>(type: T): CommandUpdate<T> {
 
 // Updates: one per command (the update's name is the command type). Each returns once the change
 // is projected to PostgreSQL.
+/** Change the campaign's name, description or tags (campaign-level, not versioned). */
+export const describeUpdate = defineCommandUpdate('describe');
 /** Edit the draft. */
 export const editUpdate = defineCommandUpdate('edit');
 /** Start a draft from the live version. */
@@ -74,6 +76,7 @@ export const archiveUpdate = defineCommandUpdate('archive');
 
 /** Every command update by command type, in the order the workflow registers their handlers. */
 export const commandUpdates = {
+  describe: describeUpdate,
   edit: editUpdate,
   modify: modifyUpdate,
   rollback: rollbackUpdate,
