@@ -152,6 +152,18 @@ export interface CampaignState {
   revision: number;
   /** Request ids already applied, newest last (bounded window), for idempotency. */
   recentRequestIds: string[];
+  /**
+   * The projection to PostgreSQL the workflow last gave up on (after bounded retries), until a
+   * later one succeeds. Absent in states recorded before it existed.
+   */
+  projectionFailure?: ProjectionFailure | null;
+}
+
+/** A change the read model could not take: which revision, when the workflow gave up, and why. */
+export interface ProjectionFailure {
+  revision: number;
+  at: string;
+  reason: string;
 }
 
 /**

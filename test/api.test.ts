@@ -12,6 +12,8 @@ import { createApp } from '../api/app';
 import { createApiKey } from '../api/auth';
 import type { Role } from '../api/schemas';
 import type { PrismaClient } from '../prisma/client';
+import { stateQuery } from '../workflows/messages';
+import { searchAttributes } from '../workflows/search-attributes';
 import { startDevStack, uniqueTaskQueue, type DevStack } from './harness/stack';
 
 const EMAIL = {
@@ -353,6 +355,68 @@ describe('HTTP API on the real stack', () => {
     await call('publisher', 'post', `/v1/campaigns/${c.id}/stop`, { mode: 'cancel' });
     const stopped = await call('editor', 'patch', `/v1/campaigns/${c.id}`, { description: 'late' });
     expect([stopped.status, stopped.body.code]).toEqual([409, 'CAMPAIGN_STOPPED']);
+  });
+
+  it('gives up a projection PostgreSQL refuses after bounded retries, shows it, and keeps taking commands', async () => {
+    // A real refusal: a test-only CHECK constraint rejects one name (dropped at the end).
+    const poison = `Poison ${randomUUID()}`;
+    const constraint = `test_poison_${randomUUID().slice(0, 8)}`;
+    await prisma.$executeRawUnsafe(
+      `ALTER TABLE campaigns ADD CONSTRAINT ${constraint} CHECK (name <> '${poison}')`,
+    );
+    try {
+      const a = await create({ name: 'Antidote' });
+      const handle = stack.client.workflow.getHandle(`campaign-${a.id}`);
+      const failed = await call('editor', 'patch', `/v1/campaigns/${a.id}`, { name: poison });
+      expect(failed.status).toBe(200); // the workflow took it; the read model could not
+      expect(failed.body).toMatchObject({
+        name: 'Antidote',
+        revision: 1,
+        projectionError: { revision: 2, reason: expect.stringContaining(constraint) },
+      });
+      expect((await handle.query(stateQuery)).projectionFailure).toMatchObject({ revision: 2 });
+      const described = await handle.describe();
+      expect(described.typedSearchAttributes.get(searchAttributes.projectionFailed)).toBe(true);
+      const card = (await handle.query<{ currentDetails: string }>('__temporal_workflow_metadata'))
+        .currentDetails;
+      expect(card).toContain('**projection failed:** revision 2');
+
+      // Later commands still work (each projection given up on in turn), then one that can be
+      // written clears the failure.
+      expect((await call('editor', 'patch', `/v1/campaigns/${a.id}/draft`, { throttle: 5 })).status).toBe(
+        200,
+      );
+      expect((await call('viewer', 'get', `/v1/campaigns/${a.id}`)).body.projectionError.revision).toBe(3);
+      const healed = await call('editor', 'patch', `/v1/campaigns/${a.id}`, { name: 'Antidote 2' });
+      expect(healed.body).toMatchObject({
+        name: 'Antidote 2',
+        revision: 4,
+        draftRevision: 2,
+        projectionError: null,
+      });
+      expect((await handle.query(stateQuery)).projectionFailure).toBeNull();
+      expect((await handle.describe()).typedSearchAttributes.get(searchAttributes.projectionFailed)).toBe(
+        false,
+      );
+
+      // Delete still works behind a failing projection.
+      await call('editor', 'patch', `/v1/campaigns/${a.id}`, { name: poison });
+      expect((await call('editor', 'delete', `/v1/campaigns/${a.id}`)).status).toBe(204);
+      expect((await call('viewer', 'get', `/v1/campaigns/${a.id}`)).status).toBe(404);
+
+      // So does stop.
+      const b = await create();
+      await activate(b.id);
+      await call('editor', 'patch', `/v1/campaigns/${b.id}`, { name: poison });
+      const stopped = await call('publisher', 'post', `/v1/campaigns/${b.id}/stop`, { mode: 'cancel' });
+      expect(stopped.status).toBe(200);
+      expect(stopped.body.receipt).toMatchObject({ mode: 'cancel', liveVersion: 1 });
+      expect(stopped.body.campaign.projectionError).toMatchObject({ revision: 4 });
+      const bState = await stack.client.workflow.getHandle(`campaign-${b.id}`).query(stateQuery);
+      expect(bState).toMatchObject({ status: 'stopped', projectionFailure: { revision: 4 } });
+    } finally {
+      await prisma.$executeRawUnsafe(`ALTER TABLE campaigns DROP CONSTRAINT ${constraint}`);
+    }
   });
 
   it('makes POST retries with the same Idempotency-Key act once', async () => {

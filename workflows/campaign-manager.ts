@@ -25,6 +25,7 @@ import type {
   Command,
   CommandResult,
   CreateCampaign,
+  ProjectionFailure,
   StopReceipt,
 } from '../domain/types';
 import { PATCHES } from './patches';
@@ -38,10 +39,26 @@ import { searchAttributes } from './search-attributes';
 export const workflowNow = (): Date => new Date();
 
 // A local activity: the projection is a short database write, so it runs in the worker without a
-// round trip through the server (retried locally; recorded as a marker in history).
+// round trip through the server (retried locally; recorded as a marker in history). Retries are
+// bounded (about 4 s in all): a projection that cannot succeed (a constraint, a value PostgreSQL
+// refuses) would otherwise hold every later command, stop and delete included, and continue-as-new
+// behind it for ever. Given up on, it is recorded as the campaign's projectionFailure.
 const { projectCampaign } = wf.proxyLocalActivities<CampaignActivities>({
   startToCloseTimeout: '30 seconds',
+  retry: {
+    initialInterval: '500 milliseconds',
+    backoffCoefficient: 2,
+    maximumInterval: '5 seconds',
+    maximumAttempts: 4,
+  },
   summary: 'project change to PostgreSQL',
+});
+
+// The failure itself goes through a statement of its own, which touches only that column.
+const { recordProjectionFailure } = wf.proxyLocalActivities<CampaignActivities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '500 milliseconds', maximumAttempts: 3 },
+  summary: 'record a projection given up on',
 });
 
 const { cancelRun, runCounts } = wf.proxyLocalActivities<CampaignActivities>({
@@ -65,7 +82,7 @@ export class CampaignManager {
   private current: CampaignState;
   /** The creation to accept first, for a new campaign (not one carried over by continue-as-new). */
   readonly creation: Transition | undefined;
-  /** The highest revision projected to PostgreSQL so far. */
+  /** The highest revision whose projection has finished: done, or given up on (projectionFailure). */
   private projectedRevision: number;
   /** Projections run one after another, in the order changes were accepted. */
   private projection: Promise<void> = Promise.resolve();
@@ -98,16 +115,50 @@ export class CampaignManager {
     return !this.current.deleted || this.activeRun !== undefined;
   }
 
-  /** Makes `transition` the current state, shows it, and queues its projection (resolves once done). */
+  /**
+   * Makes `transition` the current state, shows it, and queues its projection (resolves once done,
+   * or given up on after bounded retries: then recorded as the campaign's projectionFailure, and
+   * cleared by the next projection that succeeds).
+   */
   accept(transition: Transition): Promise<void> {
     this.current = transition.state;
     this.updateOperatorView();
-    this.projection = this.projection
-      .then(() => projectCampaign(toProjection(transition)))
-      .then(() => {
-        this.projectedRevision = Math.max(this.projectedRevision, transition.state.revision);
-      });
+    const revision = transition.state.revision;
+    this.projection = this.projection.then(async () => {
+      try {
+        await projectCampaign(toProjection(transition));
+        // After the await: the row is at this revision now, its projection_error cleared.
+        const failure = this.current.projectionFailure;
+        if (failure && failure.revision < revision) this.showProjectionFailure(null);
+      } catch (error) {
+        if (!wf.patched(PATCHES.boundedProjection)) throw error;
+        await this.projectionGivenUp(revision, error);
+      }
+      this.projectedRevision = Math.max(this.projectedRevision, revision);
+    });
     return this.projection;
+  }
+
+  /** Records a projection given up on: state, operator view, log, and the row's projection_error. */
+  private async projectionGivenUp(revision: number, error: unknown): Promise<void> {
+    const cause = error instanceof wf.ActivityFailure && error.cause ? error.cause : error;
+    const reason = (cause instanceof Error ? cause.message : String(cause)).slice(0, 1000);
+    const failure: ProjectionFailure = { revision, at: workflowNow().toISOString(), reason };
+    this.showProjectionFailure(failure);
+    wf.log.error('gave up projecting a change to PostgreSQL', { revision, reason });
+    try {
+      await recordProjectionFailure({ campaignId: this.current.id, failure });
+    } catch (recordError) {
+      wf.log.warn('could not record the projection failure either', {
+        reason: (recordError as Error).message,
+      });
+    }
+  }
+
+  /** Sets or clears the campaign's projection failure (not a lifecycle change: no revision). */
+  private showProjectionFailure(failure: ProjectionFailure | null): void {
+    this.current = { ...this.current, projectionFailure: failure };
+    this.updateOperatorView();
   }
 
   /** Resolves once every accepted change is projected to PostgreSQL. */
@@ -288,6 +339,11 @@ export class CampaignManager {
       { key: searchAttributes.nextRunAt, value: next ? new Date(next.at) : null },
     ];
     const shown = this.shownSearchAttributes;
+    // Upserted once a projection has failed (then kept current), so other histories are unchanged.
+    const failed = !!state.projectionFailure;
+    if (failed || shown.has(searchAttributes.projectionFailed.name)) {
+      values.push({ key: searchAttributes.projectionFailed, value: failed });
+    }
     const changed = values.filter(
       ({ key, value }) => String(shown.get(key.name)) !== String(value) || !shown.has(key.name),
     );
@@ -345,5 +401,11 @@ function operatorCard(state: CampaignState, next: NextTransition | undefined): s
     `- **next transition:** ${next ? `${next.to} at ${next.at}` : 'none'}`,
     `- **runs:** ${runs.count}${inFlight}${skipped}`,
     ...(stop ? [`- **stopped:** ${stop.stoppedAt} by ${stop.stoppedBy} (${stop.mode})`] : []),
+    ...(state.projectionFailure
+      ? [
+          `- **projection failed:** revision ${state.projectionFailure.revision} at ` +
+            `${state.projectionFailure.at}: ${state.projectionFailure.reason}`,
+        ]
+      : []),
   ].join('\n');
 }

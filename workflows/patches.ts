@@ -17,4 +17,6 @@ export const PATCHES = {
   stopCancelsItsRun: 'stop-cancels-its-run',
   /** A command (a signal) whose text or integers break the input rules is refused: INVALID_INPUT. */
   inputRule: 'input-rule',
+  /** A projection given up on after bounded retries is recorded (projectionFailure), not retried for ever. */
+  boundedProjection: 'projection-bounded',
 } as const;

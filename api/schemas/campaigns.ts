@@ -172,6 +172,14 @@ export const campaignSchema = z
     origin: z.object({ campaignId: z.uuid(), version: z.number().int().nullable() }).nullable(),
     finishedAs: z.enum(['completed', 'stopped']).nullable(),
     stopReceipt: stopReceiptSchema.nullable(),
+    projectionError: z
+      .object({ revision: z.number().int(), at: z.string(), reason: z.string() })
+      .nullable()
+      .meta({
+        description:
+          'Set when the workflow gave up writing a change here (after bounded retries): this row ' +
+          'shows an older revision than the campaign has. Cleared by the next change written.',
+      }),
     revision: z.number().int(),
     createdBy: z.string(),
     createdAt: z.string(),
