@@ -142,10 +142,12 @@ export class CampaignManager {
   /** Records a projection given up on: state, operator view, log, and the row's projection_error. */
   private async projectionGivenUp(revision: number, error: unknown): Promise<void> {
     const cause = error instanceof wf.ActivityFailure && error.cause ? error.cause : error;
-    const reason = (cause instanceof Error ? cause.message : String(cause)).slice(0, 1000);
+    const message = cause instanceof Error ? cause.message : String(cause);
+    const reason = message.replace(/\s+/g, ' ').trim().slice(0, 1000);
     const failure: ProjectionFailure = { revision, at: workflowNow().toISOString(), reason };
     this.showProjectionFailure(failure);
-    wf.log.error('gave up projecting a change to PostgreSQL', { revision, reason });
+    // Warn, not error: it is shown where operators look (search attribute, card, API).
+    wf.log.warn('gave up projecting a change to PostgreSQL', { revision, reason });
     try {
       await recordProjectionFailure({ campaignId: this.current.id, failure });
     } catch (recordError) {
