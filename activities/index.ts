@@ -5,6 +5,7 @@
 import type { Pool } from 'pg';
 import type { PrismaClient } from '../prisma/client';
 import { campaignStore, type Projection } from '../readmodel/campaigns';
+import type { ProjectionFailure } from '../domain/types';
 import { createDeliveryActivities, type DeliveryConfig } from './delivery';
 
 export type { Projection } from '../readmodel/campaigns';
@@ -24,6 +25,10 @@ export function createActivities({ prisma, pool, delivery }: ActivityDeps) {
     /** Projects an accepted change into the read model (idempotent; see readmodel/campaigns.ts). */
     async projectCampaign(projection: Projection): Promise<void> {
       await campaigns.project(projection);
+    },
+    /** Shows on the campaign row a projection the workflow gave up on (the API's `projectionError`). */
+    async recordProjectionFailure(input: { campaignId: string; failure: ProjectionFailure }): Promise<void> {
+      await campaigns.recordProjectionFailure(input.campaignId, input.failure);
     },
   };
 }

@@ -9,6 +9,7 @@ import type {
   CommandMeta,
   CommandPayload,
   CreateCampaign,
+  DescribeCampaign,
   Draft,
   EditDraft,
   StopMode,
@@ -20,6 +21,7 @@ import {
   activateUpdate,
   archiveUpdate,
   deleteUpdate,
+  describeUpdate,
   discardUpdate,
   duplicateUpdate,
   editUpdate,
@@ -78,6 +80,13 @@ export function campaignCommands({ gateway, queries, audiences, webhookAllowPriv
   return {
     create,
 
+    /** Name, description, tags: campaign-level, changed at once (no draft, no activation). */
+    async describe(id: string, fields: CommandPayload<DescribeCampaign>): Promise<CampaignRow> {
+      await queries.campaign(id);
+      await gateway.send(id, describeUpdate, fields);
+      return queries.campaign(id);
+    },
+
     async editDraft(id: string, edit: CommandPayload<EditDraft>): Promise<Draft> {
       await queries.campaign(id);
       const result = await gateway.send(id, editUpdate, edit, { noDraftStatus: 404 });
@@ -132,7 +141,12 @@ export function campaignCommands({ gateway, queries, audiences, webhookAllowPriv
     /** A new draft campaign with the same content; the source workflow refuses if stopped. */
     async duplicate(id: string, meta: CommandMeta, idempotencyScope?: string): Promise<CampaignRow> {
       await queries.campaign(id);
-      const source = (await gateway.send(id, duplicateUpdate, meta)).duplicate!;
+      // Also answered when replayed (the same request id accepted before, e.g. by a request whose
+      // response was lost): the copy's id derives from the idempotency scope, so it is made once.
+      const source = (await gateway.send(id, duplicateUpdate, meta)).duplicate;
+      if (!source) {
+        throw new HttpProblem(409, 'CAMPAIGN_STOPPED', 'the campaign was stopped since; it cannot be copied');
+      }
       return create(
         {
           name: source.name,

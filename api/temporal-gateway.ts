@@ -38,6 +38,8 @@ const STATUS_OF_CODE: Record<LifecycleErrorCode, number> = {
   NO_SUCH_VERSION: 404,
   REVISION_MISMATCH: 412,
   REVIEW_FAILED: 422,
+  // Only from commands that bypass the API's schemas (they refuse the same input with 400 first).
+  INVALID_INPUT: 400,
 };
 
 const isLifecycleCode = (type: string | undefined | null): type is LifecycleErrorCode =>

@@ -25,6 +25,7 @@ export function toCampaign(row: CampaignRow) {
     origin: row.originCampaignId ? { campaignId: row.originCampaignId, version: row.originVersion } : null,
     finishedAs: row.finishedAs,
     stopReceipt: row.stopReceipt,
+    projectionError: row.projectionError as { revision: number; at: string; reason: string } | null,
     revision: row.revision,
     createdBy: row.createdBy,
     createdAt: row.createdAt.toISOString(),

@@ -5,7 +5,7 @@
  */
 import { nextRunAt } from './schedule';
 import { commit, type Transition } from './transition';
-import type { CampaignState, CampaignVersion } from './types';
+import type { CampaignState, CampaignVersion, RunsState } from './types';
 
 /** What is due next, and when (ISO-8601). */
 export interface NextTransition {
@@ -30,13 +30,17 @@ export function nextTransition(state: CampaignState): NextTransition | undefined
   return undefined;
 }
 
-/** When the live version's next run is due, if it has one. */
-function nextRun(state: CampaignState, live: CampaignVersion): string | undefined {
+/**
+ * When the live version's next run is due (after `after`, by default after the last run), if it
+ * has one. A one-shot version runs once: it has run when the last run that ended was of it (or, in
+ * a state without `lastVersion`, when any run has started).
+ */
+function nextRun(state: CampaignState, live: CampaignVersion, after?: Date): string | undefined {
   if (!live.audience || state.type !== 'scheduled') return undefined;
   const recurrence = live.schedule.recurrence ?? { kind: 'once' as const };
-  if (recurrence.kind === 'once' && state.runs.count > 0) return undefined;
+  if (recurrence.kind === 'once' && oneShotHasRun(state, live)) return undefined;
   const activatedAt = Date.parse(live.activatedAt);
-  const after = state.runs.lastRunAt ? new Date(state.runs.lastRunAt) : new Date(activatedAt - 1);
+  after ??= state.runs.lastRunAt ? new Date(state.runs.lastRunAt) : new Date(activatedAt - 1);
   // A start date already past at activation means "now".
   const { startAt, endAt } = live.schedule;
   const window = {
@@ -46,17 +50,73 @@ function nextRun(state: CampaignState, live: CampaignVersion): string | undefine
   return nextRunAt(recurrence, after, window)?.toISOString();
 }
 
+function oneShotHasRun(state: CampaignState, live: CampaignVersion): boolean {
+  const { lastVersion, count } = state.runs;
+  return lastVersion === undefined ? count > 0 : lastVersion === live.number;
+}
+
+/** At most this many overdue occurrences are looked through to find the latest one due. */
+const MAX_OVERDUE = 10_000;
+
+/**
+ * The run due at `now`: the latest occurrence that is due, and how many earlier ones were due too
+ * (missed while the worker was down, while a run was in flight, or made due at once by a
+ * recurrence change). Undefined when no run is due.
+ */
+function dueRun(state: CampaignState, now: Date): { at: string; skipped: number } | undefined {
+  const next = nextTransition(state);
+  if (next?.to !== 'run' || Date.parse(next.at) > now.getTime()) return undefined;
+  const live = state.live!;
+  if ((live.schedule.recurrence ?? { kind: 'once' }).kind === 'once') return { at: next.at, skipped: 0 };
+  let at = next.at;
+  let skipped = 0;
+  while (skipped < MAX_OVERDUE) {
+    const later = nextRun(state, live, new Date(at));
+    if (!later || Date.parse(later) > now.getTime()) break;
+    at = later;
+    skipped++;
+  }
+  return { at, skipped };
+}
+
+/**
+ * How many occurrences due at `now` a coalescing `tick` would skip (0 when at most one is due):
+ * the workflow asks before deciding whether coalescing applies.
+ */
+export function missedOccurrences(state: CampaignState, now: Date): number {
+  return dueRun(state, now)?.skipped ?? 0;
+}
+
+/** How `tick` behaves; each flag is a rule a running workflow adopts through `patched()`. */
+export interface TickRules {
+  /**
+   * With several occurrences overdue, start one run for the latest and skip the others (counted
+   * in `runs.skipped` and the run's `skipped`). Without it, each overdue occurrence is a run of its
+   * own, back to back.
+   */
+  coalesce?: boolean;
+}
+
 /** Applies the automatic transition due at `now`, if any. */
-export function tick(state: CampaignState, now: Date): Transition | undefined {
+export function tick(state: CampaignState, now: Date, rules: TickRules = {}): Transition | undefined {
   const next = nextTransition(state);
   if (!next || Date.parse(next.at) > now.getTime()) return undefined;
   const live = state.live!;
   if (next.to === 'run') {
     const number = state.runs.count + 1;
-    const runs = {
+    const due = rules.coalesce ? dueRun(state, now)! : { at: next.at, skipped: 0 };
+    const skipped = (state.runs.skipped ?? 0) + due.skipped;
+    const runs: RunsState = {
+      ...state.runs,
       count: number,
-      active: { number, version: live.number, startedAt: now.toISOString() },
-      lastRunAt: next.at,
+      active: {
+        number,
+        version: live.number,
+        startedAt: now.toISOString(),
+        ...(due.skipped ? { skipped: due.skipped } : {}),
+      },
+      lastRunAt: due.at,
+      ...(skipped ? { skipped } : {}),
     };
     return {
       ...commit(state, { requestId: `run-${number}`, actor: 'system' }, now, 'run-start', { runs }),
@@ -71,22 +131,37 @@ export function tick(state: CampaignState, now: Date): Transition | undefined {
   return commit(state, { requestId, actor: 'system' }, now, action, changes);
 }
 
+/** How `endRun` behaves; each flag is a rule a running workflow adopts through `patched()`. */
+export interface EndRunRules {
+  /**
+   * Only a run of the live version completes a one-shot campaign (a one-shot version activated
+   * while an earlier version's run was in flight gets a run of its own), and the ended run's
+   * version is remembered in `runs.lastVersion`. Without it, any run's end completes a campaign
+   * whose live version is one-shot.
+   */
+  liveVersionOnly?: boolean;
+}
+
 /**
  * Records the end of run `number` (its child workflow completed, was cancelled or failed). A
- * one-shot campaign is then `completed`. Applies whatever the status (a run may end after a stop);
- * undefined when that run is not the one in flight.
+ * one-shot campaign is then `completed` (with `liveVersionOnly`: when the run was of the live
+ * version). Applies whatever the status (a run may end after a stop); undefined when that run is
+ * not the one in flight.
  */
 export function endRun(
   state: CampaignState,
   number: number,
   outcome: 'completed' | 'cancelled' | 'failed',
   now: Date,
+  rules: EndRunRules = {},
 ): Transition | undefined {
-  if (state.runs.active?.number !== number) return undefined;
+  const active = state.runs.active;
+  if (active?.number !== number) return undefined;
   const oneShot = (state.live?.schedule.recurrence ?? { kind: 'once' }).kind === 'once';
+  const ofLive = !rules.liveVersionOnly || active.version === state.live?.number;
   const changes: Partial<CampaignState> = {
-    runs: { ...state.runs, active: null },
-    ...(state.status === 'live' && oneShot ? { status: 'completed' as const, draft: null } : {}),
+    runs: { ...state.runs, active: null, ...(rules.liveVersionOnly ? { lastVersion: active.version } : {}) },
+    ...(state.status === 'live' && oneShot && ofLive ? { status: 'completed' as const, draft: null } : {}),
   };
   const t = commit(
     state,
@@ -95,5 +170,5 @@ export function endRun(
     `run-${outcome}`,
     changes,
   );
-  return { ...t, event: { ...t.event, version: state.runs.active.version } };
+  return { ...t, event: { ...t.event, version: active.version } };
 }

@@ -10,6 +10,7 @@
  * Each function decides from the state it is given; the workflow passes the state as it is after
  * its last await (the concurrency rule in workflows/campaign-manager.ts).
  */
+import { inputErrors } from './input';
 import { LifecycleError, guardWritable, requireDraft, requireLive, requireNoDraft } from './refusals';
 import { reviewVersion } from './review';
 import { commit, type Transition } from './transition';
@@ -17,6 +18,7 @@ import type {
   CampaignState,
   CampaignStatus,
   CampaignVersion,
+  CampaignView,
   Command,
   CreateCampaign,
   DuplicateSource,
@@ -70,14 +72,30 @@ export function createCampaign(command: CreateCampaign, now: Date): Transition {
   };
 }
 
+/** The state without its request-id window, as update results, queries and the projection show it. */
+export function viewOf(state: CampaignState): CampaignView {
+  const { recentRequestIds: _ids, ...view } = state;
+  return view;
+}
+
 /** Whether this request id was already applied (the command must then change nothing). */
 export function isReplay(state: CampaignState, requestId: string): boolean {
   return state.recentRequestIds.includes(requestId);
 }
 
+/** How commands are decided; each flag is a rule a running workflow adopts through `patched()`. */
+export interface CommandRules {
+  /**
+   * Refuse a command whose fields break the input rules (./input) with INVALID_INPUT, naming
+   * them. Default true; false only for a workflow replaying history recorded before the rule
+   * (such a command, sent as a signal, was accepted then).
+   */
+  inputRule?: boolean;
+}
+
 /** Throws the LifecycleError that refuses `command`, if any. Changes nothing. */
-export function check(state: CampaignState, command: Command, now: Date): void {
-  if (!isReplay(state, command.requestId)) decide(state, command, now);
+export function check(state: CampaignState, command: Command, now: Date, rules: CommandRules = {}): void {
+  if (!isReplay(state, command.requestId)) decide(state, command, now, rules);
 }
 
 /**
@@ -85,15 +103,49 @@ export function check(state: CampaignState, command: Command, now: Date): void {
  * (idempotent replay: nothing changes). Throws a LifecycleError when the command is refused; the
  * state is then untouched.
  */
-export function apply(state: CampaignState, command: Command, now: Date): Transition | undefined {
+export function apply(
+  state: CampaignState,
+  command: Command,
+  now: Date,
+  rules: CommandRules = {},
+): Transition | undefined {
   if (isReplay(state, command.requestId)) return undefined;
-  return decide(state, command, now);
+  return decide(state, command, now, rules);
+}
+
+/** Refuses a command whose fields break the input rules, naming each field. */
+function refuseInvalidInput(command: Command): void {
+  const { type: _type, ...fields } = command;
+  const errors = inputErrors(fields);
+  if (errors.length) {
+    const named = errors.map((e) => `${e.field} ${e.message}`).join('; ');
+    throw new LifecycleError('INVALID_INPUT', `invalid input: ${named}`, errors);
+  }
 }
 
 /** The rules: the transition `command` makes, or the LifecycleError that refuses it. */
-function decide(state: CampaignState, command: Command, now: Date): Transition {
+function decide(state: CampaignState, command: Command, now: Date, rules: CommandRules): Transition {
+  if (rules.inputRule ?? true) refuseInvalidInput(command);
   guardWritable(state, command);
   switch (command.type) {
+    case 'describe': {
+      const given = (['name', 'description', 'tags'] as const).filter((f) => command[f] !== undefined);
+      if (!given.length) {
+        throw new LifecycleError('INVALID_INPUT', 'give at least one of name, description, tags', [
+          { field: '(body)', message: 'give at least one of name, description, tags' },
+        ]);
+      }
+      if (command.name !== undefined && !/\S/.test(command.name)) {
+        throw new LifecycleError('INVALID_INPUT', 'name must not be blank', [
+          { field: 'name', message: 'must not be blank' },
+        ]);
+      }
+      return commit(state, command, now, 'describe', {
+        name: command.name?.trim() ?? state.name,
+        description: command.description ?? state.description,
+        tags: command.tags ?? state.tags,
+      });
+    }
     case 'edit': {
       const draft = requireDraft(state, command.expectedRevision);
       return commit(state, command, now, 'edit', {
@@ -190,19 +242,9 @@ function decide(state: CampaignState, command: Command, now: Date): Transition {
         receipt,
       };
     }
-    case 'duplicate': {
-      const spec = state.draft ?? state.live!;
-      const duplicate: DuplicateSource = {
-        name: `${state.name} (copy)`,
-        description: state.description,
-        tags: state.tags,
-        type: state.type,
-        channel: state.channel,
-        spec: specOf(spec),
-        origin: { campaignId: state.id, version: state.draft ? null : (state.live?.number ?? null) },
-      };
-      return { ...commit(state, command, now, 'duplicate', {}), duplicate };
-    }
+    case 'duplicate':
+      // Accepted only when writable and not stopped: a draft or a live version exists.
+      return { ...commit(state, command, now, 'duplicate', {}), duplicate: duplicateSourceOf(state)! };
     case 'delete': {
       if (state.versionCount > 0) {
         throw new LifecycleError(
@@ -222,6 +264,26 @@ function decide(state: CampaignState, command: Command, now: Date): Transition {
       return commit(state, command, now, 'archive', { status: 'archived', finishedAs: state.status });
     }
   }
+}
+
+/**
+ * What a copy of this campaign starts from: its draft if it has one, else its live version. The
+ * answer to `duplicate`, accepted or replayed under the same request id (whose caller, e.g. an
+ * HTTP request that failed after the workflow accepted it, still needs it). Undefined only for a
+ * replay on a campaign left with neither (a draft-only campaign stopped since).
+ */
+export function duplicateSourceOf(state: CampaignState): DuplicateSource | undefined {
+  const spec = state.draft ?? state.live;
+  if (!spec) return undefined;
+  return {
+    name: `${state.name} (copy)`,
+    description: state.description,
+    tags: state.tags,
+    type: state.type,
+    channel: state.channel,
+    spec: specOf(spec),
+    origin: { campaignId: state.id, version: state.draft ? null : (state.live?.number ?? null) },
+  };
 }
 
 /** The versioned part of a draft or version, without absent optional fields. */

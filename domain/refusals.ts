@@ -18,7 +18,9 @@ export type LifecycleErrorCode =
   | 'NOT_FINISHED'
   | 'NO_SUCH_VERSION'
   | 'REVISION_MISMATCH'
-  | 'REVIEW_FAILED';
+  | 'REVIEW_FAILED'
+  /** A command field breaks the input rules (./input): text PostgreSQL cannot store, an integer beyond int4. */
+  | 'INVALID_INPUT';
 
 /** A refused command. `code` is stable and machine-readable; the API maps it to an HTTP status. */
 export class LifecycleError extends Error {

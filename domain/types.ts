@@ -107,6 +107,8 @@ export interface ActiveRun {
   number: number;
   version: number;
   startedAt: string;
+  /** Earlier occurrences that were due too and that this run stands for (absent when none). */
+  skipped?: number;
 }
 
 /** Runs so far: how many, the one in flight, when the last one was due. */
@@ -114,6 +116,13 @@ export interface RunsState {
   count: number;
   active: ActiveRun | null;
   lastRunAt: string | null;
+  /**
+   * The version of the last run that ended. Absent in states recorded before it existed (carried
+   * over by continue-as-new): a one-shot live version then counts as run once any run has started.
+   */
+  lastVersion?: number;
+  /** Overdue occurrences skipped so far because a later one was due too (absent when none). */
+  skipped?: number;
 }
 
 /** The whole lifecycle state of one campaign, carried across continue-as-new. */
@@ -143,7 +152,26 @@ export interface CampaignState {
   revision: number;
   /** Request ids already applied, newest last (bounded window), for idempotency. */
   recentRequestIds: string[];
+  /**
+   * The projection to PostgreSQL the workflow last gave up on (after bounded retries), until a
+   * later one succeeds. Absent in states recorded before it existed.
+   */
+  projectionFailure?: ProjectionFailure | null;
 }
+
+/** A change the read model could not take: which revision, when the workflow gave up, and why. */
+export interface ProjectionFailure {
+  revision: number;
+  at: string;
+  reason: string;
+}
+
+/**
+ * The state as the workflow shows it (update results, the `state` query, the projection): without
+ * the request-id window, which stays inside the workflow (up to 1,000 ids, tens of KB that every
+ * update-completed event would otherwise carry).
+ */
+export type CampaignView = Omit<CampaignState, 'recentRequestIds'>;
 
 /** Who asked for a change, and the id that makes the request idempotent. */
 export interface CommandMeta {
@@ -166,13 +194,20 @@ export interface CreateCampaign extends CommandMeta {
   origin?: { campaignId: string; version: number | null };
 }
 
-/** Changes the draft (and the campaign's name, description, tags). */
+/**
+ * Changes the draft. `name`, `description` and `tags` are campaign-level (not versioned: a discard
+ * does not undo them, and they change the live campaign at once): change them with `describe`.
+ * `edit` still applies them when an old client or a signal sends them, so running histories replay.
+ */
 export interface EditDraft extends CommandMeta {
   type: 'edit';
   /** When set, the edit applies only if the draft is still at this revision. */
   expectedRevision?: number;
+  /** @deprecated campaign-level: use `describe`. */
   name?: string;
+  /** @deprecated campaign-level: use `describe`. */
   description?: string;
+  /** @deprecated campaign-level: use `describe`. */
   tags?: string[];
   content?: CampaignContent;
   schedule?: Schedule;
@@ -180,6 +215,16 @@ export interface EditDraft extends CommandMeta {
   audience?: AudienceRef | null;
   /** null removes it. */
   throttle?: number | null;
+}
+/**
+ * Changes what the campaign is called and how it is found: its name, description and tags (at least
+ * one). Campaign-level, not versioned: no draft needed, the live version untouched.
+ */
+export interface DescribeCampaign extends CommandMeta {
+  type: 'describe';
+  name?: string;
+  description?: string;
+  tags?: string[];
 }
 /** New draft copied from the live version. */
 export interface ModifyCampaign extends CommandMeta {
@@ -221,6 +266,7 @@ export interface ArchiveCampaign extends CommandMeta {
 
 /** Any command a campaign's workflow accepts after its creation. */
 export type Command =
+  | DescribeCampaign
   | EditDraft
   | ModifyCampaign
   | RollbackCampaign
@@ -251,7 +297,7 @@ export interface DuplicateSource {
 
 /** The answer to a command: the state after it, plus what the command produced. */
 export interface CommandResult {
-  state: CampaignState;
+  state: CampaignView;
   /** True when the request id had already been applied: nothing changed this time. */
   replayed: boolean;
   receipt?: StopReceipt;

@@ -5,12 +5,18 @@
  */
 import { Prisma, type PrismaClient } from '../prisma/client';
 import { specOf } from '../domain/lifecycle';
-import type { CampaignEvent, CampaignState, CampaignVersion, VersionSpec } from '../domain/types';
+import type {
+  CampaignEvent,
+  CampaignVersion,
+  CampaignView,
+  ProjectionFailure,
+  VersionSpec,
+} from '../domain/types';
 import { campaignWorkflowId } from '../workflows/messages';
 
 /** One accepted change, as the workflow hands it to the projection. */
 export interface Projection {
-  campaign: Omit<CampaignState, 'recentRequestIds'>;
+  campaign: CampaignView;
   event: CampaignEvent;
   /** Present when the change created a version (activation). */
   version?: CampaignVersion;
@@ -97,7 +103,7 @@ export function campaignStore(prisma: PrismaClient) {
             draft_revision = EXCLUDED.draft_revision, start_at = EXCLUDED.start_at,
             end_at = EXCLUDED.end_at, finished_as = EXCLUDED.finished_as,
             stop_receipt = EXCLUDED.stop_receipt, revision = EXCLUDED.revision,
-            updated_at = EXCLUDED.updated_at
+            updated_at = EXCLUDED.updated_at, projection_error = NULL
           WHERE campaigns.revision < EXCLUDED.revision`,
         ...(version
           ? [
@@ -121,6 +127,18 @@ export function campaignStore(prisma: PrismaClient) {
           : []),
         history,
       ]);
+    },
+
+    /**
+     * Records on the campaign row that the workflow gave up projecting `failure.revision` (a
+     * statement of its own, which succeeds where the projection could not: it touches no other
+     * column). Nothing happens when the row is missing (its creation was the change that failed) or
+     * has already moved past that revision.
+     */
+    async recordProjectionFailure(campaignId: string, failure: ProjectionFailure): Promise<void> {
+      await prisma.$executeRaw`
+        UPDATE campaigns SET projection_error = ${JSON.stringify(failure)}::jsonb
+         WHERE id = ${campaignId}::uuid AND revision < ${failure.revision}`;
     },
 
     find(id: string): Promise<CampaignRow | null> {

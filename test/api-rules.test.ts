@@ -80,7 +80,7 @@ describe('API rules', () => {
   it('answers 405 with Allow for a method the path does not have', async () => {
     const { id } = await create();
     const res = await as('editor').put(`/v1/campaigns/${id}`).send({}).expect(405);
-    expect(res.headers.allow).toBe('GET, DELETE, HEAD');
+    expect(res.headers.allow).toBe('GET, PATCH, DELETE, HEAD');
     expect(res.body.code).toBe('METHOD_NOT_ALLOWED');
     await as('viewer').get('/v1/nowhere').expect(404);
   });
@@ -92,7 +92,7 @@ describe('API rules', () => {
     expect(campaign.headers.etag).toBe('"campaign-1"');
     expect(draft.headers.etag).toBe('"1"');
     const edit = (ifMatch: string) =>
-      as('editor').patch(`/v1/campaigns/${id}/draft`).set('If-Match', ifMatch).send({ description: 'd' });
+      as('editor').patch(`/v1/campaigns/${id}/draft`).set('If-Match', ifMatch).send({ throttle: 10 });
     expect((await edit('W/"1"').expect(412)).body.code).toBe('REVISION_MISMATCH');
     await edit(campaign.headers.etag).expect(412);
     expect((await edit('1').expect(400)).body.errors[0].field).toBe('If-Match');
@@ -103,10 +103,7 @@ describe('API rules', () => {
     const { id } = await create();
     const key = randomUUID();
     const patch = () =>
-      as('admin')
-        .patch(`/v1/campaigns/${id}/draft`)
-        .set('Idempotency-Key', key)
-        .send({ description: 'once' });
+      as('admin').patch(`/v1/campaigns/${id}/draft`).set('Idempotency-Key', key).send({ throttle: 7 });
     const first = await patch().expect(200);
     const again = await patch().expect(200);
     expect(again.headers['idempotent-replayed']).toBe('true');

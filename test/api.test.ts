@@ -12,6 +12,8 @@ import { createApp } from '../api/app';
 import { createApiKey } from '../api/auth';
 import type { Role } from '../api/schemas';
 import type { PrismaClient } from '../prisma/client';
+import { stateQuery } from '../workflows/messages';
+import { searchAttributes } from '../workflows/search-attributes';
 import { startDevStack, uniqueTaskQueue, type DevStack } from './harness/stack';
 
 const EMAIL = {
@@ -185,7 +187,7 @@ describe('HTTP API on the real stack', () => {
     const refusals = await Promise.all([
       call('publisher', 'post', `/v1/campaigns/${id}/activate`, {}),
       call('editor', 'post', `/v1/campaigns/${id}/modify`, {}),
-      call('editor', 'patch', `/v1/campaigns/${id}/draft`, { name: 'x' }),
+      call('editor', 'patch', `/v1/campaigns/${id}/draft`, { throttle: 5 }),
       call('editor', 'post', `/v1/campaigns/${id}/rollback`, { version: 1 }),
       call('publisher', 'post', `/v1/campaigns/${id}/stop`, { mode: 'drain' }),
       call('editor', 'post', `/v1/campaigns/${id}/duplicate`, {}),
@@ -235,7 +237,7 @@ describe('HTTP API on the real stack', () => {
       'editor',
       'patch',
       `/v1/campaigns/${draftOnly.id}/draft`,
-      { name: 'n' },
+      { throttle: 5 },
       { 'If-Match': '"7"' },
     );
     expect([stale.status, stale.body.code]).toEqual([412, 'REVISION_MISMATCH']);
@@ -245,7 +247,7 @@ describe('HTTP API on the real stack', () => {
           'editor',
           'patch',
           `/v1/campaigns/${draftOnly.id}/draft`,
-          { name: 'n' },
+          { throttle: 5 },
           { 'If-Match': 'garbage' },
         )
       ).status,
@@ -265,7 +267,7 @@ describe('HTTP API on the real stack', () => {
     const live = await create();
     await activate(live.id);
     expect((await activate(live.id)).body.code).toBe('NO_DRAFT');
-    const noDraft = await call('editor', 'patch', `/v1/campaigns/${live.id}/draft`, { name: 'x' });
+    const noDraft = await call('editor', 'patch', `/v1/campaigns/${live.id}/draft`, { throttle: 5 });
     expect([noDraft.status, noDraft.body.code]).toEqual([404, 'NO_DRAFT']);
     expect((await call('editor', 'delete', `/v1/campaigns/${live.id}/draft`)).status).toBe(404);
     expect((await call('viewer', 'get', `/v1/campaigns/${live.id}/draft`)).status).toBe(404);
@@ -300,6 +302,121 @@ describe('HTTP API on the real stack', () => {
     expect((await call('editor', 'delete', `/v1/campaigns/${copy.body.id}`)).status).toBe(204);
     expect((await call('viewer', 'get', `/v1/campaigns/${copy.body.id}`)).status).toBe(404);
     expect((await call('viewer', 'get', `/v1/campaigns/${randomUUID()}/history`)).status).toBe(404);
+  });
+
+  it('renames, describes and tags a campaign at campaign level: at once, and kept by a discard', async () => {
+    const c = await create({ tags: ['spring'] });
+    await activate(c.id);
+    await call('editor', 'post', `/v1/campaigns/${c.id}/modify`, {});
+    const described = await call('editor', 'patch', `/v1/campaigns/${c.id}`, {
+      name: '  Summer sale ',
+      tags: ['summer'],
+    });
+    expect(described.status).toBe(200);
+    expect(described.body).toMatchObject({
+      name: 'Summer sale',
+      description: '',
+      tags: ['summer'],
+      status: 'live',
+      hasDraft: true,
+      liveVersion: 1,
+    });
+    expect(described.headers.etag).toBe(`"campaign-${described.body.revision}"`);
+    expect(await call('editor', 'delete', `/v1/campaigns/${c.id}/draft`)).toMatchObject({ status: 204 });
+    expect((await call('viewer', 'get', `/v1/campaigns/${c.id}`)).body).toMatchObject({
+      name: 'Summer sale',
+      tags: ['summer'],
+      hasDraft: false,
+    });
+    const history = (await call('viewer', 'get', `/v1/campaigns/${c.id}/history`)).body.items;
+    expect(history.map((e: { action: string }) => e.action)).toEqual([
+      'create',
+      'activate',
+      'modify',
+      'describe',
+      'discard',
+    ]);
+
+    // The draft no longer takes them: 400 naming the field and where it went.
+    await call('editor', 'post', `/v1/campaigns/${c.id}/modify`, {});
+    const moved = await call('editor', 'patch', `/v1/campaigns/${c.id}/draft`, { name: 'x', throttle: 5 });
+    expect([moved.status, moved.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+    expect(moved.body.errors).toEqual([
+      { field: 'name', message: expect.stringContaining('PATCH /v1/campaigns/:id') },
+    ]);
+    const empty = await call('editor', 'patch', `/v1/campaigns/${c.id}`, {});
+    expect([empty.status, empty.body.errors[0].message]).toEqual([
+      400,
+      'give at least one of name, description, tags',
+    ]);
+    expect((await call('editor', 'patch', `/v1/campaigns/${c.id}`, { name: '   ' })).status).toBe(400);
+    expect((await call('viewer', 'patch', `/v1/campaigns/${c.id}`, { name: 'x' })).status).toBe(403);
+    expect((await call('editor', 'patch', `/v1/campaigns/${randomUUID()}`, { name: 'x' })).status).toBe(404);
+    await call('publisher', 'post', `/v1/campaigns/${c.id}/stop`, { mode: 'cancel' });
+    const stopped = await call('editor', 'patch', `/v1/campaigns/${c.id}`, { description: 'late' });
+    expect([stopped.status, stopped.body.code]).toEqual([409, 'CAMPAIGN_STOPPED']);
+  });
+
+  it('gives up a projection PostgreSQL refuses after bounded retries, shows it, and keeps taking commands', async () => {
+    // A real refusal: a test-only CHECK constraint rejects one name (dropped at the end).
+    const poison = `Poison ${randomUUID()}`;
+    const constraint = `test_poison_${randomUUID().slice(0, 8)}`;
+    await prisma.$executeRawUnsafe(
+      `ALTER TABLE campaigns ADD CONSTRAINT ${constraint} CHECK (name <> '${poison}')`,
+    );
+    try {
+      const a = await create({ name: 'Antidote' });
+      const handle = stack.client.workflow.getHandle(`campaign-${a.id}`);
+      const failed = await call('editor', 'patch', `/v1/campaigns/${a.id}`, { name: poison });
+      expect(failed.status).toBe(200); // the workflow took it; the read model could not
+      expect(failed.body).toMatchObject({
+        name: 'Antidote',
+        revision: 1,
+        projectionError: { revision: 2, reason: expect.stringContaining(constraint) },
+      });
+      expect((await handle.query(stateQuery)).projectionFailure).toMatchObject({ revision: 2 });
+      const described = await handle.describe();
+      expect(described.typedSearchAttributes.get(searchAttributes.projectionFailed)).toBe(true);
+      const card = (await handle.query<{ currentDetails: string }>('__temporal_workflow_metadata'))
+        .currentDetails;
+      expect(card).toContain('**projection failed:** revision 2');
+
+      // Later commands still work (each projection given up on in turn), then one that can be
+      // written clears the failure.
+      expect((await call('editor', 'patch', `/v1/campaigns/${a.id}/draft`, { throttle: 5 })).status).toBe(
+        200,
+      );
+      expect((await call('viewer', 'get', `/v1/campaigns/${a.id}`)).body.projectionError.revision).toBe(3);
+      const healed = await call('editor', 'patch', `/v1/campaigns/${a.id}`, { name: 'Antidote 2' });
+      expect(healed.body).toMatchObject({
+        name: 'Antidote 2',
+        revision: 4,
+        draftRevision: 2,
+        projectionError: null,
+      });
+      expect((await handle.query(stateQuery)).projectionFailure).toBeNull();
+      expect((await handle.describe()).typedSearchAttributes.get(searchAttributes.projectionFailed)).toBe(
+        false,
+      );
+
+      // Delete still works behind a failing projection.
+      await call('editor', 'patch', `/v1/campaigns/${a.id}`, { name: poison });
+      expect((await call('editor', 'delete', `/v1/campaigns/${a.id}`)).status).toBe(204);
+      expect((await call('viewer', 'get', `/v1/campaigns/${a.id}`)).status).toBe(404);
+
+      // So does stop.
+      const b = await create();
+      await activate(b.id);
+      await call('editor', 'patch', `/v1/campaigns/${b.id}`, { name: poison });
+      const stopped = await call('publisher', 'post', `/v1/campaigns/${b.id}/stop`, { mode: 'cancel' });
+      expect(stopped.status).toBe(200);
+      expect(stopped.body.receipt).toMatchObject({ mode: 'cancel', liveVersion: 1 });
+      expect(stopped.body.campaign.projectionError).toMatchObject({ revision: 4 });
+      const bState = await stack.client.workflow.getHandle(`campaign-${b.id}`).query(stateQuery);
+      expect(bState).toMatchObject({ status: 'stopped', projectionFailure: { revision: 4 } });
+    } finally {
+      await prisma.$executeRawUnsafe(`ALTER TABLE campaigns DROP CONSTRAINT ${constraint}`);
+    }
   });
 
   it('makes POST retries with the same Idempotency-Key act once', async () => {
@@ -341,6 +458,27 @@ describe('HTTP API on the real stack', () => {
       where: { campaignId: first.body.id, action: 'activate' },
     });
     expect(events).toHaveLength(1);
+
+    // A duplicate whose response was lost after the workflow accepted it (its idempotency record
+    // gone, as when the first request died): the retry is a replay in the workflow, which answers
+    // the source again, and the copy (its id derived from the key) is the same one.
+    const duplicateKey = randomUUID();
+    const path = `/v1/campaigns/${first.body.id}/duplicate`;
+    const d1 = await call('editor', 'post', path, {}, { 'Idempotency-Key': duplicateKey });
+    expect(d1.status).toBe(201);
+    expect(await prisma.idempotencyRecord.deleteMany({ where: { key: duplicateKey } })).toEqual({ count: 1 });
+    const d2 = await call('editor', 'post', path, {}, { 'Idempotency-Key': duplicateKey });
+    expect(d2.status).toBe(201);
+    expect(d2.headers['idempotent-replayed']).toBeUndefined();
+    expect(d2.body).toMatchObject({
+      id: d1.body.id,
+      origin: { campaignId: first.body.id },
+      name: 'Idempotent (copy)',
+    });
+    const copies = await prisma.campaignEvent.findMany({
+      where: { campaignId: first.body.id, action: 'duplicate' },
+    });
+    expect(copies).toHaveLength(1);
   });
 
   it('manages profiles and audiences, and shows runs and outbox messages with their version', async () => {

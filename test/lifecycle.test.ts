@@ -4,8 +4,15 @@
  * the invariants.
  */
 import fc from 'fast-check';
-import { endRun, nextTransition, tick } from '../domain/automatic';
-import { LifecycleError, apply, check, createCampaign, type LifecycleErrorCode } from '../domain/lifecycle';
+import { endRun, missedOccurrences, nextTransition, tick } from '../domain/automatic';
+import {
+  LifecycleError,
+  apply,
+  check,
+  createCampaign,
+  duplicateSourceOf,
+  type LifecycleErrorCode,
+} from '../domain/lifecycle';
 import type { CampaignContent, CampaignState, Command, CreateCampaign } from '../domain/types';
 
 const T0 = new Date('2026-01-01T00:00:00.000Z');
@@ -283,6 +290,92 @@ describe('duplicate', () => {
     );
     expectRefused(run(stopped(), { type: 'archive' }), { type: 'duplicate' }, 'CAMPAIGN_STOPPED');
   });
+  it('has one source, which the workflow also answers a replay with (duplicateSourceOf)', () => {
+    const state = live();
+    const t = apply(state, { type: 'duplicate', requestId: 'dup-1', actor: 'bob' }, T0)!;
+    expect(duplicateSourceOf(t.state)).toEqual(t.duplicate);
+    expect(apply(t.state, { type: 'duplicate', requestId: 'dup-1', actor: 'bob' }, T0)).toBeUndefined();
+    // A draft-only campaign stopped since has nothing left to copy.
+    expect(duplicateSourceOf(run(draftCampaign(), { type: 'stop', mode: 'cancel' }))).toBeUndefined();
+  });
+});
+
+describe('describe', () => {
+  it('changes name, description and tags at campaign level: no draft needed, the draft and live untouched', () => {
+    const withDraft = run(live(), { type: 'modify' });
+    const t = apply(
+      withDraft,
+      { type: 'describe', name: ' Summer ', tags: ['s'], requestId: rid(), actor: 'bob' },
+      T0,
+    )!;
+    expect(t.state).toMatchObject({ name: 'Summer', description: '', tags: ['s'], status: 'live' });
+    expect(t.state.draft).toEqual(withDraft.draft);
+    expect(t.state.live).toEqual(withDraft.live);
+    expect(t.event).toMatchObject({ action: 'describe', version: 1 });
+    // A discard keeps them: they were never part of the draft.
+    expect(run(t.state, { type: 'discard' })).toMatchObject({ name: 'Summer', tags: ['s'] });
+    expect(run(live(), { type: 'describe', description: 'd' }).description).toBe('d');
+  });
+  it('is refused on stopped, completed, archived or deleted campaigns, and without a field', () => {
+    expectRefused(stopped(), { type: 'describe', name: 'x' }, 'CAMPAIGN_STOPPED');
+    expectRefused(completed(), { type: 'describe', name: 'x' }, 'CAMPAIGN_READ_ONLY');
+    expectRefused(
+      run(completed(), { type: 'archive' }),
+      { type: 'describe', name: 'x' },
+      'CAMPAIGN_READ_ONLY',
+    );
+    expectRefused(
+      run(draftCampaign(), { type: 'delete' }),
+      { type: 'describe', name: 'x' },
+      'CAMPAIGN_DELETED',
+    );
+    expectRefused(live(), { type: 'describe' }, 'INVALID_INPUT');
+    expect(refused(live(), { type: 'describe', name: ' ' }).fieldErrors).toEqual([
+      { field: 'name', message: 'must not be blank' },
+    ]);
+  });
+  it('leaves edit applying them too (old clients, signals, running histories)', () => {
+    expect(run(draftCampaign(), { type: 'edit', name: 'Old way' }).name).toBe('Old way');
+  });
+});
+
+describe('input rules (commands that bypass the API)', () => {
+  const fields = (state: CampaignState, command: Bare) => {
+    const error = refused(state, command);
+    expect(error.code).toBe('INVALID_INPUT');
+    return error.fieldErrors.map((e) => e.field);
+  };
+  it('refuses text with a NUL character or an unpaired surrogate, naming the field', () => {
+    expect(fields(draftCampaign(), { type: 'edit', name: 'a\u0000b' })).toEqual(['name']);
+    expect(fields(draftCampaign(), { type: 'edit', tags: ['ok', 'half \ud83d'] })).toEqual(['tags.1']);
+    expect(fields(draftCampaign(), { type: 'edit', content: { ...EMAIL, subject: '\udc00' } })).toEqual([
+      'content.subject',
+    ]);
+    expect(() =>
+      check(draftCampaign(), { type: 'activate', requestId: 'r\u0000', actor: 'bob' }, T0),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_INPUT',
+        fieldErrors: [expect.objectContaining({ field: 'requestId' })],
+      }),
+    );
+    // A surrogate pair is one character: fine.
+    expect(run(draftCampaign(), { type: 'edit', name: 'Soldes 🎉' }).name).toBe('Soldes 🎉');
+  });
+  it('refuses integers beyond PostgreSQL int4 (or not whole), naming the field', () => {
+    expect(fields(draftCampaign(), { type: 'edit', throttle: 2 ** 31 })).toEqual(['throttle']);
+    expect(fields(draftCampaign(), { type: 'activate', expectedRevision: 1.5 })).toEqual([
+      'expectedRevision',
+    ]);
+    expect(
+      fields(live(), { type: 'rollback', version: 2 ** 40, spec: { content: EMAIL, schedule: {} } }),
+    ).toEqual(['version']);
+    expect(run(draftCampaign(), { type: 'edit', throttle: 2 ** 31 - 1 }).draft!.throttle).toBe(2 ** 31 - 1);
+  });
+  it('accepts them only when told the rule is not in force (history from before it)', () => {
+    const command = { type: 'edit', name: 'a\u0000b', requestId: rid(), actor: 'bob' } as Command;
+    expect(apply(draftCampaign(), command, T0, { inputRule: false })!.state.name).toBe('a\u0000b');
+  });
 });
 
 describe('delete', () => {
@@ -326,6 +419,81 @@ describe('automatic transitions', () => {
     expect(ended.state).toMatchObject({ status: 'completed', runs: { count: 1, active: null } });
     expect(ended.event).toMatchObject({ action: 'run-completed', requestId: 'run-1-completed', version: 1 });
   });
+
+  const daily = { kind: 'daily' as const, at: '09:00', timezone: 'UTC' };
+  const nineOn = (days: number) => new Date(at(days).getTime() + 9 * 3_600_000);
+
+  it('with coalesce, several overdue occurrences make one run for the latest, the others counted as skipped', () => {
+    const ready = run(draftCampaign({ audience: { audienceId: 'a' }, schedule: { recurrence: daily } }), {
+      type: 'activate',
+    });
+    // Down for three days and a bit: the 09:00 of days 0, 1, 2 and 3 are all due.
+    const now = new Date(nineOn(3).getTime() + 3_600_000);
+    expect(missedOccurrences(ready, now)).toBe(3);
+    const old = tick(ready, now)!; // without the rule: the first one due, then the next, …
+    expect(old.state.runs).toMatchObject({ lastRunAt: nineOn(0).toISOString(), active: { number: 1 } });
+    expect(old.state.runs.skipped).toBeUndefined();
+    const started = tick(ready, now, { coalesce: true })!;
+    expect(started.state.runs).toMatchObject({
+      count: 1,
+      lastRunAt: nineOn(3).toISOString(),
+      skipped: 3,
+      active: { number: 1, skipped: 3 },
+    });
+    const ended = endRun(started.state, 1, 'completed', now)!.state;
+    expect(missedOccurrences(ended, now)).toBe(0);
+    expect(nextTransition(ended)).toEqual({ at: nineOn(4).toISOString(), to: 'run' });
+    // The next occurrence alone: nothing more skipped.
+    const next = tick(ended, nineOn(4), { coalesce: true })!.state.runs;
+    expect(next).toMatchObject({ count: 2, skipped: 3, active: { number: 2 } });
+    expect(next.active!.skipped).toBeUndefined();
+  });
+
+  it('coalesces only occurrences before the end date', () => {
+    const ready = run(
+      draftCampaign({
+        audience: { audienceId: 'a' },
+        schedule: { recurrence: daily, endAt: new Date(nineOn(2).getTime() - 1).toISOString() },
+      }),
+      { type: 'activate' },
+    );
+    const started = tick(ready, nineOn(5), { coalesce: true })!.state;
+    expect(started.runs).toMatchObject({ lastRunAt: nineOn(1).toISOString(), skipped: 1 });
+  });
+
+  it('with liveVersionOnly, an older run ending leaves a one-shot live version to run, which then completes', () => {
+    const recurring = run(draftCampaign({ audience: { audienceId: 'a' }, schedule: { recurrence: daily } }), {
+      type: 'activate',
+    });
+    const inFlight = tick(recurring, nineOn(0))!.state;
+    const replaced = run(
+      inFlight,
+      { type: 'modify' },
+      { type: 'edit', schedule: { recurrence: { kind: 'once' } } },
+      { type: 'activate' },
+    );
+    expect(replaced.runs.active).toMatchObject({ number: 1, version: 1 });
+    // Without the rule, v1's run ending completed the campaign: v2 never sent.
+    expect(endRun(replaced, 1, 'completed', at(1))!.state.status).toBe('completed');
+    const ended = endRun(replaced, 1, 'completed', at(1), { liveVersionOnly: true })!.state;
+    expect(ended).toMatchObject({ status: 'live', runs: { active: null, lastVersion: 1 } });
+    expect(nextTransition(ended)).toMatchObject({ to: 'run' });
+    const own = tick(ended, at(1))!;
+    expect(own.run).toMatchObject({ number: 2, version: { number: 2 } });
+    const done = endRun(own.state, 2, 'completed', at(1), { liveVersionOnly: true })!.state;
+    expect(done).toMatchObject({ status: 'completed', runs: { count: 2, lastVersion: 2 } });
+  });
+
+  it('a state without runs.lastVersion (carried over from before it existed) keeps the old one-shot rule', () => {
+    const ready = run(draftCampaign({ audience: { audienceId: 'a' } }), { type: 'activate' });
+    const ran = endRun(tick(ready, T0)!.state, 1, 'completed', T0)!.state;
+    const carried: CampaignState = {
+      ...ran,
+      status: 'live',
+      runs: { count: 1, active: null, lastRunAt: null },
+    };
+    expect(nextTransition(carried)).toBeUndefined();
+  });
 });
 
 describe('archive', () => {
@@ -368,6 +536,7 @@ describe('invariants under random command sequences', () => {
   const requestId = fc.integer({ min: 1, max: 25 }).map((n) => `r${n}`); // small pool: replays happen
   const step = fc.oneof(
     fc.record({ type: fc.constant('edit' as const), content, schedule, requestId }),
+    fc.record({ type: fc.constant('describe' as const), name: fc.constantFrom('A', 'B'), requestId }),
     fc.record({ type: fc.constant('modify' as const), requestId }),
     fc.record({ type: fc.constant('activate' as const), requestId }),
     fc.record({ type: fc.constant('discard' as const), requestId }),

@@ -6,9 +6,29 @@
  */
 import * as wf from '@temporalio/workflow';
 import type { CampaignActivities, Projection } from '../activities';
-import { endRun, nextTransition, tick, type NextTransition } from '../domain/automatic';
-import { LifecycleError, apply, check, createCampaign, isReplay, type Transition } from '../domain/lifecycle';
-import type { CampaignState, Command, CommandResult, CreateCampaign, StopReceipt } from '../domain/types';
+import { endRun, missedOccurrences, nextTransition, tick, type NextTransition } from '../domain/automatic';
+import {
+  LifecycleError,
+  apply,
+  check,
+  createCampaign,
+  duplicateSourceOf,
+  isReplay,
+  viewOf,
+  type CommandRules,
+  type Transition,
+} from '../domain/lifecycle';
+import { inputErrors } from '../domain/input';
+import type {
+  CampaignState,
+  CampaignView,
+  Command,
+  CommandResult,
+  CreateCampaign,
+  ProjectionFailure,
+  StopReceipt,
+} from '../domain/types';
+import { PATCHES } from './patches';
 import { campaignRunWorkflow, runWorkflowId } from './run';
 import { searchAttributes } from './search-attributes';
 
@@ -19,10 +39,27 @@ import { searchAttributes } from './search-attributes';
 export const workflowNow = (): Date => new Date();
 
 // A local activity: the projection is a short database write, so it runs in the worker without a
-// round trip through the server (retried locally; recorded as a marker in history).
+// round trip through the server (retried locally; recorded as a marker in history). Retries are
+// bounded (6 attempts over about 16 s, enough to ride out a PostgreSQL restart): a projection that
+// cannot succeed (a constraint, a value PostgreSQL
+// refuses) would otherwise hold every later command, stop and delete included, and continue-as-new
+// behind it for ever. Given up on, it is recorded as the campaign's projectionFailure.
 const { projectCampaign } = wf.proxyLocalActivities<CampaignActivities>({
   startToCloseTimeout: '30 seconds',
+  retry: {
+    initialInterval: '500 milliseconds',
+    backoffCoefficient: 2,
+    maximumInterval: '10 seconds',
+    maximumAttempts: 6,
+  },
   summary: 'project change to PostgreSQL',
+});
+
+// The failure itself goes through a statement of its own, which touches only that column.
+const { recordProjectionFailure } = wf.proxyLocalActivities<CampaignActivities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '500 milliseconds', maximumAttempts: 3 },
+  summary: 'record a projection given up on',
 });
 
 const { cancelRun, runCounts } = wf.proxyLocalActivities<CampaignActivities>({
@@ -46,7 +83,7 @@ export class CampaignManager {
   private current: CampaignState;
   /** The creation to accept first, for a new campaign (not one carried over by continue-as-new). */
   readonly creation: Transition | undefined;
-  /** The highest revision projected to PostgreSQL so far. */
+  /** The highest revision whose projection has finished: done, or given up on (projectionFailure). */
   private projectedRevision: number;
   /** Projections run one after another, in the order changes were accepted. */
   private projection: Promise<void> = Promise.resolve();
@@ -69,21 +106,62 @@ export class CampaignManager {
     return this.current;
   }
 
+  /** The state as answers show it: without the request-id window. */
+  get view(): CampaignView {
+    return viewOf(this.current);
+  }
+
   /** Whether the workflow still has work: the campaign is not deleted, or a run is in flight. */
   get active(): boolean {
     return !this.current.deleted || this.activeRun !== undefined;
   }
 
-  /** Makes `transition` the current state, shows it, and queues its projection (resolves once done). */
+  /**
+   * Makes `transition` the current state, shows it, and queues its projection (resolves once done,
+   * or given up on after bounded retries: then recorded as the campaign's projectionFailure, and
+   * cleared by the next projection that succeeds).
+   */
   accept(transition: Transition): Promise<void> {
     this.current = transition.state;
     this.updateOperatorView();
-    this.projection = this.projection
-      .then(() => projectCampaign(toProjection(transition)))
-      .then(() => {
-        this.projectedRevision = Math.max(this.projectedRevision, transition.state.revision);
-      });
+    const revision = transition.state.revision;
+    this.projection = this.projection.then(async () => {
+      try {
+        await projectCampaign(toProjection(transition));
+        // After the await: the row is at this revision now, its projection_error cleared.
+        const failure = this.current.projectionFailure;
+        if (failure && failure.revision < revision) this.showProjectionFailure(null);
+      } catch (error) {
+        if (!wf.patched(PATCHES.boundedProjection)) throw error;
+        await this.projectionGivenUp(revision, error);
+      }
+      this.projectedRevision = Math.max(this.projectedRevision, revision);
+    });
     return this.projection;
+  }
+
+  /** Records a projection given up on: state, operator view, log, and the row's projection_error. */
+  private async projectionGivenUp(revision: number, error: unknown): Promise<void> {
+    const cause = error instanceof wf.ActivityFailure && error.cause ? error.cause : error;
+    const message = cause instanceof Error ? cause.message : String(cause);
+    const reason = message.replace(/\s+/g, ' ').trim().slice(0, 1000);
+    const failure: ProjectionFailure = { revision, at: workflowNow().toISOString(), reason };
+    this.showProjectionFailure(failure);
+    // Warn, not error: it is shown where operators look (search attribute, card, API).
+    wf.log.warn('gave up projecting a change to PostgreSQL', { revision, reason });
+    try {
+      await recordProjectionFailure({ campaignId: this.current.id, failure });
+    } catch (recordError) {
+      wf.log.warn('could not record the projection failure either', {
+        reason: (recordError as Error).message,
+      });
+    }
+  }
+
+  /** Sets or clears the campaign's projection failure (not a lifecycle change: no revision). */
+  private showProjectionFailure(failure: ProjectionFailure | null): void {
+    this.current = { ...this.current, projectionFailure: failure };
+    this.updateOperatorView();
   }
 
   /** Resolves once every accepted change is projected to PostgreSQL. */
@@ -92,9 +170,9 @@ export class CampaignManager {
   }
 
   /** The state, once every change accepted so far is projected (read-your-writes). */
-  async projected(): Promise<CampaignState> {
+  async projected(): Promise<CampaignView> {
     await this.caughtUp();
-    return this.current;
+    return this.view;
   }
 
   /** Throws the failure that refuses `command` (an update validator), if any. Changes nothing. */
@@ -104,9 +182,12 @@ export class CampaignManager {
 
   /** Executes a command: accepted, projected, answered; or refused with an ApplicationFailure. */
   async execute(command: Command): Promise<CommandResult> {
-    const counted = await this.stopRun(command);
+    // An update's validator has refused bad input already; a signal's is refused here (asked only
+    // for such a command, which histories from before the rule accepted).
+    const rules = { inputRule: inputErrors(command).length === 0 || wf.patched(PATCHES.inputRule) };
+    const counted = await this.stopRun(command, rules);
     // After the last await: decide from the state as it is now.
-    const transition = refuseAsFailure(() => apply(this.current, command, workflowNow()));
+    const transition = refuseAsFailure(() => apply(this.current, command, workflowNow(), rules));
     if (transition?.receipt) {
       transition.receipt = { ...transition.receipt, ...counted };
       transition.state = { ...transition.state, stop: transition.receipt };
@@ -114,11 +195,13 @@ export class CampaignManager {
     if (!transition) {
       // Already applied under this request id: change nothing, answer with the current state.
       await this.caughtUp();
-      return { state: this.current, replayed: true };
+      // A replayed duplicate answers its source too: its caller creates the copy from it.
+      const duplicate = command.type === 'duplicate' ? duplicateSourceOf(this.current) : undefined;
+      return { state: this.view, replayed: true, ...(duplicate ? { duplicate } : {}) };
     }
     await this.accept(transition);
     return {
-      state: transition.state,
+      state: viewOf(transition.state),
       replayed: false,
       ...(transition.receipt ? { receipt: transition.receipt } : {}),
       ...(transition.duplicate ? { duplicate: transition.duplicate } : {}),
@@ -157,7 +240,10 @@ export class CampaignManager {
 
   /** The automatic transition due now, if any; not yet accepted, its run (if any) not started. */
   dueTransition(): Transition | undefined {
-    return tick(this.current, workflowNow());
+    const now = workflowNow();
+    // Asked only when occurrences were missed, so other histories carry no marker.
+    const coalesce = missedOccurrences(this.current, now) > 0 && wf.patched(PATCHES.coalesceRuns);
+    return tick(this.current, now, { coalesce });
   }
 
   /** Whether to continue as new now: history is long, and nothing belongs to this execution. */
@@ -185,25 +271,48 @@ export class CampaignManager {
       )
       .then(async (outcome) => {
         this.activeRun = undefined;
-        const ended = endRun(this.current, run.number, outcome, workflowNow());
+        const liveVersionOnly = wf.patched(PATCHES.runEndLiveVersion);
+        const ended = endRun(this.current, run.number, outcome, workflowNow(), { liveVersionOnly });
         if (ended) await this.accept(ended);
       });
   }
 
-  /** For a stop with a run in flight: cancel it (or let it drain) and count what was sent. */
-  private async stopRun(command: Command): Promise<Partial<StopReceipt>> {
+  /**
+   * For a stop with a run in flight: cancel it (or let it drain) and count what was sent. A
+   * `cancel` stop cancels the run whose row `cancelRun` marked, never another one: after each
+   * await it looks again (the concurrency rule), and a run started meanwhile (its occurrence was
+   * due when the one being cancelled ended) is cancelled the same way, row first, so no message
+   * leaves once the stop returns and the receipt counts it. Never throws but a refusal.
+   */
+  private async stopRun(command: Command, rules: CommandRules): Promise<Partial<StopReceipt>> {
     if (command.type !== 'stop' || !this.activeRun || isReplay(this.current, command.requestId)) return {};
     // Refuse early, before touching the run; `execute` decides again after this method's awaits.
-    check(this.current, command, workflowNow());
-    const ref = { campaignId: this.current.id, number: this.activeRun.number };
+    refuseAsFailure(() => check(this.current, command, workflowNow(), rules));
+    const campaignId = this.current.id;
     if (command.mode === 'drain') {
-      const c = await runCounts(ref);
+      const c = await runCounts({ campaignId, number: this.activeRun.number });
       return { sent: c.sent + c.delivered };
     }
-    const c = await cancelRun(ref); // once this returns, no further message leaves
-    // Re-read after the await: the run may have ended meanwhile (then there is nothing to cancel).
-    this.activeRun?.scope.cancel();
-    return { sent: c.sent + c.delivered, cancelled: c.cancelled };
+    const counted = { sent: 0, cancelled: 0 };
+    for (let run = this.activeRun; run;) {
+      const c = await cancelRun({ campaignId, number: run.number }); // then no message of it leaves
+      counted.sent += c.sent + c.delivered;
+      counted.cancelled += c.cancelled;
+      // After the await, from the state as it is now: the run may have ended meanwhile (nothing
+      // to cancel), and a newer one may have started.
+      const now = this.activeRun;
+      if (now === run) {
+        run.scope.cancel();
+        break;
+      }
+      if (!now || !wf.patched(PATCHES.stopCancelsItsRun)) {
+        // Before the patch: the run in flight now was cancelled, whichever it was.
+        now?.scope.cancel();
+        break;
+      }
+      run = now;
+    }
+    return counted;
   }
 
   /** Resolves once the projection has caught up with the current state. */
@@ -233,6 +342,11 @@ export class CampaignManager {
       { key: searchAttributes.nextRunAt, value: next ? new Date(next.at) : null },
     ];
     const shown = this.shownSearchAttributes;
+    // Upserted once a projection has failed (then kept current), so other histories are unchanged.
+    const failed = !!state.projectionFailure;
+    if (failed || shown.has(searchAttributes.projectionFailed.name)) {
+      values.push({ key: searchAttributes.projectionFailed, value: failed });
+    }
     const changed = values.filter(
       ({ key, value }) => String(shown.get(key.name)) !== String(value) || !shown.has(key.name),
     );
@@ -251,8 +365,7 @@ function planKey(next: NextTransition | undefined): string {
 
 /** What the projection needs: the state without the idempotency window, the event, the version. */
 function toProjection({ state, event, version }: Transition): Projection {
-  const { recentRequestIds: _ids, ...campaign } = state;
-  return { campaign, event, ...(version ? { version } : {}) };
+  return { campaign: viewOf(state), event, ...(version ? { version } : {}) };
 }
 
 /**
@@ -282,13 +395,20 @@ function operatorCard(state: CampaignState, next: NextTransition | undefined): s
   const liveVersion = live ? `v${live.number}, activated ${live.activatedAt} by ${live.activatedBy}` : 'none';
   const basedOn = draft?.basedOn ? `, based on v${draft.basedOn}` : '';
   const inFlight = runs.active ? ` (run ${runs.active.number} on v${runs.active.version} in flight)` : '';
+  const skipped = runs.skipped ? `; ${runs.skipped} overdue occurrence(s) skipped (a later one ran)` : '';
   return [
     `### ${state.name}`,
     `- **status:** \`${state.status}\``,
     `- **live version:** ${liveVersion}`,
     `- **draft:** ${draft ? `revision ${draft.revision}${basedOn}` : 'none'}`,
     `- **next transition:** ${next ? `${next.to} at ${next.at}` : 'none'}`,
-    `- **runs:** ${runs.count}${inFlight}`,
+    `- **runs:** ${runs.count}${inFlight}${skipped}`,
     ...(stop ? [`- **stopped:** ${stop.stoppedAt} by ${stop.stoppedBy} (${stop.mode})`] : []),
+    ...(state.projectionFailure
+      ? [
+          `- **projection failed:** revision ${state.projectionFailure.revision} at ` +
+            `${state.projectionFailure.at}: ${state.projectionFailure.reason}`,
+        ]
+      : []),
   ].join('\n');
 }

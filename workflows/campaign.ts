@@ -48,7 +48,7 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<vo
 
   // ── Handlers: registered before the first await, so no early message is lost.
   // The state itself, readable before the projection catches up (tests, `temporal workflow query`).
-  wf.setHandler(stateQuery, () => campaign.state);
+  wf.setHandler(stateQuery, () => campaign.view);
   // The live version alone, for operators who only ask what is being sent.
   wf.setHandler(liveVersionQuery, () => campaign.state.live);
   // The draft alone, for operators who only ask what would be activated.
@@ -56,6 +56,8 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<vo
   // An update, not a query, so the caller can wait: read-your-writes after a start or a signal.
   wf.setHandler(projectedUpdate, () => campaign.projected());
   // Commands are updates so a refused one never reaches history and its caller learns why at once.
+  // (`describe` among them: name, description and tags are campaign-level, so they get a command of
+  // their own rather than riding on draft edits that a discard would seem to undo.)
   for (const update of Object.values(commandUpdates)) onCommand(campaign, update);
   // The same commands as a signal, for fire-and-forget senders and operators (refusals are logged).
   wf.setHandler(commandSignal, (command) => campaign.executeSignalled(command));

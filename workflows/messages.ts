@@ -9,8 +9,8 @@
 import type { UpdateDefinition } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type {
-  CampaignState,
   CampaignVersion,
+  CampaignView,
   Command,
   CommandOf,
   CommandPayload,
@@ -27,8 +27,8 @@ export function campaignWorkflowId(campaignId: string): string {
   return `campaign-${campaignId}`;
 }
 
-/** The whole lifecycle state. */
-export const stateQuery = defineQuery<CampaignState>('state');
+/** The whole lifecycle state, without the request-id window (it stays inside the workflow). */
+export const stateQuery = defineQuery<CampaignView>('state');
 /** The live version, if any. */
 export const liveVersionQuery = defineQuery<CampaignVersion | null>('liveVersion');
 /** The draft, if any. */
@@ -53,6 +53,8 @@ function defineCommandUpdate<T extends CommandType>(type: T): CommandUpdate<T> {
 
 // Updates: one per command (the update's name is the command type). Each returns once the change
 // is projected to PostgreSQL.
+/** Change the campaign's name, description or tags (campaign-level, not versioned). */
+export const describeUpdate = defineCommandUpdate('describe');
 /** Edit the draft. */
 export const editUpdate = defineCommandUpdate('edit');
 /** Start a draft from the live version. */
@@ -74,6 +76,7 @@ export const archiveUpdate = defineCommandUpdate('archive');
 
 /** Every command update by command type, in the order the workflow registers their handlers. */
 export const commandUpdates = {
+  describe: describeUpdate,
   edit: editUpdate,
   modify: modifyUpdate,
   rollback: rollbackUpdate,
@@ -89,7 +92,7 @@ export const commandUpdates = {
  * Returns the state once every accepted change is projected to PostgreSQL: a read-your-writes
  * barrier for callers that only started the workflow or sent a signal.
  */
-export const projectedUpdate = defineUpdate<CampaignState>('projected');
+export const projectedUpdate = defineUpdate<CampaignView>('projected');
 
 /** Any command, fire-and-forget. A refused one is logged by the workflow and changes nothing. */
 export const commandSignal = defineSignal<[Command]>('command');

@@ -14,6 +14,8 @@ export const searchAttributes = {
   type: defineSearchAttributeKey('CampaignType', SearchAttributeType.KEYWORD),
   channel: defineSearchAttributeKey('CampaignChannel', SearchAttributeType.KEYWORD),
   nextRunAt: defineSearchAttributeKey('CampaignNextRunAt', SearchAttributeType.DATETIME),
+  /** True while the read model lags behind because a projection was given up on. */
+  projectionFailed: defineSearchAttributeKey('CampaignProjectionFailed', SearchAttributeType.BOOL),
 } as const;
 
 /** Every key, for registering them with a Temporal server. */

@@ -1,10 +1,11 @@
-/** Campaigns as a collection: create, list, read one, and its audit trail. */
+/** Campaigns as a collection: create, list, read one, rename/describe/tag one, and its audit trail. */
 import { campaignETag, commandMeta, idempotencyScope } from '../http';
 import type { Routes } from '../routing';
 import {
   campaignListSchema,
   campaignSchema,
   createCampaignSchema,
+  describeCampaignSchema,
   historySchema,
   idParams,
   listQuerySchema,
@@ -65,6 +66,28 @@ export function campaignRoutes(routes: Routes, { commands, queries }: Services):
     },
     async handler({ params, res }) {
       const row = await queries.campaign(params.id);
+      res.set('ETag', campaignETag(row.revision)).json(toCampaign(row));
+    },
+  });
+
+  routes.add({
+    method: 'patch',
+    path: '/v1/campaigns/:id',
+    tag: 'campaigns',
+    summary: 'Rename, describe or tag a campaign',
+    description:
+      'Name, description and tags are campaign-level: not versioned, changed at once (no draft, no ' +
+      'activation), kept by a discard. Allowed unless the campaign is stopped, completed, archived or deleted.',
+    permission: 'edit',
+    params: idParams,
+    body: describeCampaignSchema,
+    responses: {
+      200: { description: 'the campaign (ETag: its revision)', schema: campaignSchema },
+      404: { description: 'no such campaign' },
+      409: { description: 'campaign is stopped or read-only' },
+    },
+    async handler({ params, body, req, res }) {
+      const row = await commands.describe(params.id, { ...body, ...commandMeta(req) });
       res.set('ETag', campaignETag(row.revision)).json(toCampaign(row));
     },
   });

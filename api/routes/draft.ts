@@ -33,7 +33,10 @@ export function draftRoutes(routes: Routes, { commands, queries }: Services): vo
     path: '/v1/campaigns/:id/draft',
     tag: 'draft',
     summary: 'Edit the draft',
-    description: 'Replaces the given fields. Send `If-Match` with the draft’s ETag to avoid lost updates.',
+    description:
+      'Replaces the given fields. Send `If-Match` with the draft’s ETag to avoid lost updates. ' +
+      'Name, description and tags are campaign-level: change them with `PATCH /v1/campaigns/:id` ' +
+      '(sent here, they are refused with 400 naming the field).',
     permission: 'edit',
     params: idParams,
     body: editDraftSchema,

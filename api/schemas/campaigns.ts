@@ -79,11 +79,25 @@ export const createCampaignSchema = z
   })
   .meta({ id: 'CreateCampaign' });
 
+/** A field that moved to PATCH /v1/campaigns/:id: refused here, naming it and saying where it went. */
+const campaignLevel = () =>
+  z
+    .unknown()
+    .refine((value) => value === undefined, {
+      message: 'is campaign-level, not part of the draft: change it with PATCH /v1/campaigns/:id',
+    })
+    .optional()
+    // `not: {}`: no value is valid (JSON Schema), as the check says.
+    .meta({
+      not: {},
+      description: 'not accepted here: campaign-level, change it with PATCH /v1/campaigns/:id',
+    });
+
 export const editDraftSchema = z
   .strictObject({
-    name: name(200).optional(),
-    description: text(2000).optional(),
-    tags: tags.optional(),
+    name: campaignLevel(),
+    description: campaignLevel(),
+    tags: campaignLevel(),
     content: contentSchema.optional(),
     schedule: scheduleSchema.optional(),
     audience: audienceRefSchema.nullable().optional().meta({ description: 'null removes it' }),
@@ -91,6 +105,19 @@ export const editDraftSchema = z
   })
   .refine((body) => Object.keys(body).length > 0, { message: 'give at least one field to change' })
   .meta({ id: 'EditDraft' });
+
+export const describeCampaignSchema = z
+  .strictObject({
+    name: name(200).optional(),
+    description: text(2000).optional(),
+    tags: tags.optional(),
+  })
+  .refine((body) => Object.keys(body).length > 0, { message: 'give at least one of name, description, tags' })
+  .meta({
+    id: 'DescribeCampaign',
+    description: 'Campaign-level fields: not versioned, changed at once on the live campaign.',
+    minProperties: 1,
+  });
 
 export const stopSchema = z.strictObject({ mode: z.enum(STOP_MODES) }).meta({ id: 'StopRequest' });
 export const rollbackSchema = z.strictObject({ version: integer(1) }).meta({ id: 'RollbackRequest' });
@@ -145,6 +172,14 @@ export const campaignSchema = z
     origin: z.object({ campaignId: z.uuid(), version: z.number().int().nullable() }).nullable(),
     finishedAs: z.enum(['completed', 'stopped']).nullable(),
     stopReceipt: stopReceiptSchema.nullable(),
+    projectionError: z
+      .object({ revision: z.number().int(), at: z.string(), reason: z.string() })
+      .nullable()
+      .meta({
+        description:
+          'Set when the workflow gave up writing a change here (after bounded retries): this row ' +
+          'shows an older revision than the campaign has. Cleared by the next change written.',
+      }),
     revision: z.number().int(),
     createdBy: z.string(),
     createdAt: z.string(),

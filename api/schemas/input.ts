@@ -6,11 +6,14 @@
  *   and would silently alter the second); lengths count characters (code points), as JSON Schema does;
  * - integers stay within PostgreSQL's `integer` (int4);
  * - free-form JSON (profile attributes, audience filters) obeys the text rule in keys and values.
+ *
+ * The text rule and int4's bounds come from ../../domain/input, which the workflow's validators use
+ * too.
  */
 import { z } from 'zod';
+import { INT4_MAX, TEXT_RULE, UNSAFE_TEXT as UNSAFE } from '../../domain/input';
 
-/** Largest value of a PostgreSQL `integer` column. */
-export const INT4_MAX = 2_147_483_647;
+export { INT4_MAX, TEXT_RULE };
 
 /**
  * JSON Schema patterns. They name NUL only: an unpaired surrogate is not Unicode text at all (JSON
@@ -21,10 +24,6 @@ const FORBIDDEN = '\\u0000';
 const SAFE_PATTERN = `^[^${FORBIDDEN}]*$`;
 const NON_BLANK_PATTERN = `^[^${FORBIDDEN}]*[^\\s${FORBIDDEN}][^${FORBIDDEN}]*$`;
 
-/** NUL, or a surrogate code unit that is not half of a pair. */
-// eslint-disable-next-line no-control-regex
-const UNSAFE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-export const TEXT_RULE = 'must not contain a NUL character or an unpaired surrogate';
 const TEXT_NOTE = 'Text: no NUL character, no unpaired surrogate.';
 
 const characters = (s: string) => [...s].length;

@@ -126,9 +126,7 @@ export async function lifecycleScenario(ctx: BenchContext, campaigns: number, co
         );
         await timed(samples.activate, () => call('POST', `/v1/campaigns/${id}/activate`, {}));
         await timed(samples.modify, () => call('POST', `/v1/campaigns/${id}/modify`, {}));
-        await timed(samples.edit, () =>
-          call('PATCH', `/v1/campaigns/${id}/draft`, { description: 'edited' }),
-        );
+        await timed(samples.edit, () => call('PATCH', `/v1/campaigns/${id}/draft`, { throttle: 1000 }));
         await timed(samples['activate again'], () => call('POST', `/v1/campaigns/${id}/activate`, {}));
         await timed(samples.stop, () => call('POST', `/v1/campaigns/${id}/stop`, { mode: 'cancel' }));
       } else {
@@ -145,7 +143,7 @@ export async function lifecycleScenario(ctx: BenchContext, campaigns: number, co
         await timed(samples.activate, () => handle.executeUpdate(activateUpdate, { args: [meta('a1')] }));
         await timed(samples.modify, () => handle.executeUpdate(modifyUpdate, { args: [meta('m')] }));
         await timed(samples.edit, () =>
-          handle.executeUpdate(editUpdate, { args: [{ ...meta('e'), description: 'edited' }] }),
+          handle.executeUpdate(editUpdate, { args: [{ ...meta('e'), throttle: 1000 }] }),
         );
         await timed(samples['activate again'], () =>
           handle.executeUpdate(activateUpdate, { args: [meta('a2')] }),

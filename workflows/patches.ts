@@ -1,0 +1,22 @@
+/**
+ * The `patched()` ids of the campaign workflow: each names a change to what a running workflow
+ * does. A workflow evaluates `wf.patched(id)` where the change matters and passes the answer to the
+ * pure domain as a flag; histories recorded before the change replay with the old behaviour
+ * (test/replay.test.ts proves it on test/histories/). Never rename or reuse an id. Bundle-safe.
+ */
+export const PATCHES = {
+  /** Several overdue occurrences start one run, for the latest (domain/automatic.ts `tick`). */
+  coalesceRuns: 'runs-coalesce',
+  /** Only a run of the live version completes a one-shot campaign (`endRun`); `runs.lastVersion`. */
+  runEndLiveVersion: 'run-end-live-version',
+  /**
+   * A cancel stop cancels the child of the run whose row it cancelled; a run started while it
+   * awaited `cancelRun` is cancelled row first, then child (before: that newer child was cancelled
+   * with its row left running and uncounted).
+   */
+  stopCancelsItsRun: 'stop-cancels-its-run',
+  /** A command (a signal) whose text or integers break the input rules is refused: INVALID_INPUT. */
+  inputRule: 'input-rule',
+  /** A projection given up on after bounded retries is recorded (projectionFailure), not retried for ever. */
+  boundedProjection: 'projection-bounded',
+} as const;
