@@ -40,8 +40,8 @@ export const workflowNow = (): Date => new Date();
 
 // A local activity: the projection is a short database write, so it runs in the worker without a
 // round trip through the server (retried locally; recorded as a marker in history). Retries are
-// bounded (6 attempts over about 16 s, enough to ride out a PostgreSQL restart): a projection that
-// cannot succeed (a constraint, a value PostgreSQL
+// bounded (5 attempts over about 8 s, inside the API's 10 s wait; a PostgreSQL blip is ridden out): a
+// projection that cannot succeed (a constraint, a value PostgreSQL
 // refuses) would otherwise hold every later command, stop and delete included, and continue-as-new
 // behind it for ever. Given up on, it is recorded as the campaign's projectionFailure.
 const { projectCampaign } = wf.proxyLocalActivities<CampaignActivities>({
@@ -49,8 +49,8 @@ const { projectCampaign } = wf.proxyLocalActivities<CampaignActivities>({
   retry: {
     initialInterval: '500 milliseconds',
     backoffCoefficient: 2,
-    maximumInterval: '10 seconds',
-    maximumAttempts: 6,
+    maximumInterval: '4 seconds',
+    maximumAttempts: 5,
   },
   summary: 'project change to PostgreSQL',
 });
@@ -62,8 +62,9 @@ const { recordProjectionFailure } = wf.proxyLocalActivities<CampaignActivities>(
   summary: 'record a projection given up on',
 });
 
+// cancelRun may wait for a batch in flight or a snapshot still being written before it commits.
 const { cancelRun, runCounts } = wf.proxyLocalActivities<CampaignActivities>({
-  startToCloseTimeout: '1 minute',
+  startToCloseTimeout: '5 minutes',
   summary: 'stop the run in flight',
 });
 
@@ -365,7 +366,10 @@ function planKey(next: NextTransition | undefined): string {
 
 /** What the projection needs: the state without the idempotency window, the event, the version. */
 function toProjection({ state, event, version }: Transition): Projection {
-  return { campaign: viewOf(state), event, ...(version ? { version } : {}) };
+  // Every projection carries the live version (inserted once, skipped after): a version row whose
+  // activation's projection was given up on is written by the next one that succeeds.
+  const stored = version ?? state.live;
+  return { campaign: viewOf(state), event, ...(stored ? { version: stored } : {}) };
 }
 
 /**
