@@ -1,14 +1,12 @@
 /**
  * What one campaign workflow holds, and everything it does with it: the lifecycle state, the chain
- * of projections to PostgreSQL, the search-attribute values operators filter on, and the delivery
+ * of projections to PostgreSQL, what operators see (./operator-view), and the delivery
  * run in flight. Temporal glue only: every decision is made by the pure state machine in
  * ../domain (commands in lifecycle.ts, automatic transitions in automatic.ts).
  */
 import * as wf from '@temporalio/workflow';
-import type { CampaignActivities, Projection } from '../activities';
 import { endRun, missedOccurrences, nextTransition, tick, type NextTransition } from '../domain/automatic';
 import {
-  LifecycleError,
   apply,
   check,
   createCampaign,
@@ -28,45 +26,24 @@ import type {
   ProjectionFailure,
   StopReceipt,
 } from '../domain/types';
+import {
+  cancelRun,
+  failureReason,
+  projectCampaign,
+  recordProjectionFailure,
+  runCounts,
+  toProjection,
+} from './campaign-activities';
+import { OperatorView } from './operator-view';
 import { PATCHES } from './patches';
+import { refuseAsFailure } from './refusals';
 import { campaignRunWorkflow, runWorkflowId } from './run';
-import { searchAttributes } from './search-attributes';
 
 /**
  * Workflow time. Inside the workflow sandbox `Date` is Temporal's deterministic replacement (the
  * time of the current workflow task, replayed identically); every clock read goes through here.
  */
 export const workflowNow = (): Date => new Date();
-
-// A local activity: the projection is a short database write, so it runs in the worker without a
-// round trip through the server (retried locally; recorded as a marker in history). Retries are
-// bounded (5 attempts over about 8 s, inside the API's 10 s wait; a PostgreSQL blip is ridden out): a
-// projection that cannot succeed (a constraint, a value PostgreSQL
-// refuses) would otherwise hold every later command, stop and delete included, and continue-as-new
-// behind it for ever. Given up on, it is recorded as the campaign's projectionFailure.
-const { projectCampaign } = wf.proxyLocalActivities<CampaignActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: {
-    initialInterval: '500 milliseconds',
-    backoffCoefficient: 2,
-    maximumInterval: '4 seconds',
-    maximumAttempts: 5,
-  },
-  summary: 'project change to PostgreSQL',
-});
-
-// The failure itself goes through a statement of its own, which touches only that column.
-const { recordProjectionFailure } = wf.proxyLocalActivities<CampaignActivities>({
-  startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '500 milliseconds', maximumAttempts: 3 },
-  summary: 'record a projection given up on',
-});
-
-// cancelRun may wait for a batch in flight or a snapshot still being written before it commits.
-const { cancelRun, runCounts } = wf.proxyLocalActivities<CampaignActivities>({
-  startToCloseTimeout: '5 minutes',
-  summary: 'stop the run in flight',
-});
 
 /** How a delivery run's child workflow ended. */
 type RunOutcome = 'completed' | 'cancelled' | 'failed';
@@ -88,8 +65,8 @@ export class CampaignManager {
   private projectedRevision: number;
   /** Projections run one after another, in the order changes were accepted. */
   private projection: Promise<void> = Promise.resolve();
-  /** Search-attribute values last upserted, by attribute name. */
-  private readonly shownSearchAttributes = new Map<string, unknown>();
+  /** What operators see in the Temporal Web UI. */
+  private readonly operatorView = new OperatorView();
   /** The delivery run in flight (a child workflow), if any. */
   private activeRun: { number: number; scope: wf.CancellationScope } | undefined;
 
@@ -143,9 +120,7 @@ export class CampaignManager {
 
   /** Records a projection given up on: state, operator view, log, and the row's projection_error. */
   private async projectionGivenUp(revision: number, error: unknown): Promise<void> {
-    const cause = error instanceof wf.ActivityFailure && error.cause ? error.cause : error;
-    const message = cause instanceof Error ? cause.message : String(cause);
-    const reason = message.replace(/\s+/g, ' ').trim().slice(0, 1000);
+    const reason = failureReason(error);
     const failure: ProjectionFailure = { revision, at: workflowNow().toISOString(), reason };
     this.showProjectionFailure(failure);
     // Warn, not error: it is shown where operators look (search attribute, card, API).
@@ -327,92 +302,13 @@ export class CampaignManager {
     return info.continueAsNewSuggested || info.historyLength >= this.maxHistoryEvents;
   }
 
-  /**
-   * Shows the state to operators: search attributes (upserted only when they change, to keep
-   * history small) and the Markdown card they see as current details in the Temporal Web UI.
-   */
+  /** Shows the state to operators: search attributes and the Markdown card (./operator-view). */
   updateOperatorView(): void {
-    const state = this.current;
-    const next = nextTransition(state);
-    const values = [
-      { key: searchAttributes.status, value: state.status },
-      { key: searchAttributes.hasDraft, value: state.draft !== null },
-      { key: searchAttributes.liveVersion, value: state.live?.number ?? null },
-      { key: searchAttributes.type, value: state.type },
-      { key: searchAttributes.channel, value: state.channel },
-      { key: searchAttributes.nextRunAt, value: next ? new Date(next.at) : null },
-    ];
-    const shown = this.shownSearchAttributes;
-    // Upserted once a projection has failed (then kept current), so other histories are unchanged.
-    const failed = !!state.projectionFailure;
-    if (failed || shown.has(searchAttributes.projectionFailed.name)) {
-      values.push({ key: searchAttributes.projectionFailed, value: failed });
-    }
-    const changed = values.filter(
-      ({ key, value }) => String(shown.get(key.name)) !== String(value) || !shown.has(key.name),
-    );
-    if (changed.length) {
-      wf.upsertSearchAttributes(changed as Parameters<typeof wf.upsertSearchAttributes>[0]);
-      for (const { key, value } of changed) shown.set(key.name, value);
-    }
-    wf.setCurrentDetails(operatorCard(state, next));
+    this.operatorView.show(this.current, nextTransition(this.current));
   }
 }
 
 /** Identifies a planned automatic transition, to notice when the plan changes. */
 function planKey(next: NextTransition | undefined): string {
   return next ? `${next.to}@${next.at}` : '';
-}
-
-/** What the projection needs: the state without the idempotency window, the event, the version. */
-function toProjection({ state, event, version }: Transition): Projection {
-  // Every projection carries the live version (inserted once, skipped after): a version row whose
-  // activation's projection was given up on is written by the next one that succeeds.
-  const stored = version ?? state.live;
-  return { campaign: viewOf(state), event, ...(stored ? { version: stored } : {}) };
-}
-
-/**
- * Runs a state-machine call, turning a LifecycleError into a non-retryable ApplicationFailure whose
- * type is the error code and whose details carry the field errors: that is what rejects an update
- * (in a validator, before anything reaches history) and what the API maps to 404/409/412/422.
- */
-function refuseAsFailure<T>(call: () => T): T {
-  try {
-    return call();
-  } catch (error) {
-    if (error instanceof LifecycleError) {
-      throw wf.ApplicationFailure.create({
-        type: error.code,
-        message: error.message,
-        details: [error.fieldErrors],
-        nonRetryable: true,
-      });
-    }
-    throw error;
-  }
-}
-
-/** The Markdown card operators see as the workflow's current details. */
-function operatorCard(state: CampaignState, next: NextTransition | undefined): string {
-  const { live, draft, runs, stop } = state;
-  const liveVersion = live ? `v${live.number}, activated ${live.activatedAt} by ${live.activatedBy}` : 'none';
-  const basedOn = draft?.basedOn ? `, based on v${draft.basedOn}` : '';
-  const inFlight = runs.active ? ` (run ${runs.active.number} on v${runs.active.version} in flight)` : '';
-  const skipped = runs.skipped ? `; ${runs.skipped} overdue occurrence(s) skipped (a later one ran)` : '';
-  return [
-    `### ${state.name}`,
-    `- **status:** \`${state.status}\``,
-    `- **live version:** ${liveVersion}`,
-    `- **draft:** ${draft ? `revision ${draft.revision}${basedOn}` : 'none'}`,
-    `- **next transition:** ${next ? `${next.to} at ${next.at}` : 'none'}`,
-    `- **runs:** ${runs.count}${inFlight}${skipped}`,
-    ...(stop ? [`- **stopped:** ${stop.stoppedAt} by ${stop.stoppedBy} (${stop.mode})`] : []),
-    ...(state.projectionFailure
-      ? [
-          `- **projection failed:** revision ${state.projectionFailure.revision} at ` +
-            `${state.projectionFailure.at}: ${state.projectionFailure.reason}`,
-        ]
-      : []),
-  ].join('\n');
 }

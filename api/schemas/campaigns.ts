@@ -104,7 +104,7 @@ export const editDraftSchema = z
     throttle: throttle.nullable().optional().meta({ description: 'null removes it' }),
   })
   .refine((body) => Object.keys(body).length > 0, { message: 'give at least one field to change' })
-  .meta({ id: 'EditDraft' });
+  .meta({ id: 'EditDraft', minProperties: 1 });
 
 export const describeCampaignSchema = z
   .strictObject({

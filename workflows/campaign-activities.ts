@@ -1,0 +1,53 @@
+/**
+ * The activities the campaign workflow calls, each with the options that fit it, and what it hands
+ * the projection. All local activities: short database work in the worker, no round trip through
+ * the server (recorded as markers in history).
+ */
+import * as wf from '@temporalio/workflow';
+import type { CampaignActivities, Projection } from '../activities';
+import { viewOf, type Transition } from '../domain/lifecycle';
+
+// A local activity: the projection is a short database write, so it runs in the worker without a
+// round trip through the server (retried locally; recorded as a marker in history). Retries are
+// bounded (5 attempts over about 8 s, inside the API's 10 s wait; a PostgreSQL blip is ridden out): a
+// projection that cannot succeed (a constraint, a value PostgreSQL
+// refuses) would otherwise hold every later command, stop and delete included, and continue-as-new
+// behind it for ever. Given up on, it is recorded as the campaign's projectionFailure.
+export const { projectCampaign } = wf.proxyLocalActivities<CampaignActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: {
+    initialInterval: '500 milliseconds',
+    backoffCoefficient: 2,
+    maximumInterval: '4 seconds',
+    maximumAttempts: 5,
+  },
+  summary: 'project change to PostgreSQL',
+});
+
+// The failure itself goes through a statement of its own, which touches only that column.
+export const { recordProjectionFailure } = wf.proxyLocalActivities<CampaignActivities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '500 milliseconds', maximumAttempts: 3 },
+  summary: 'record a projection given up on',
+});
+
+// cancelRun may wait for a batch in flight or a snapshot still being written before it commits.
+export const { cancelRun, runCounts } = wf.proxyLocalActivities<CampaignActivities>({
+  startToCloseTimeout: '5 minutes',
+  summary: 'stop the run in flight',
+});
+
+/** What the projection needs: the state without the idempotency window, the event, the version. */
+export function toProjection({ state, event, version }: Transition): Projection {
+  // Every projection carries the live version (inserted once, skipped after): a version row whose
+  // activation's projection was given up on is written by the next one that succeeds.
+  const stored = version ?? state.live;
+  return { campaign: viewOf(state), event, ...(stored ? { version: stored } : {}) };
+}
+
+/** A projection failure's reason: the activity's own error, on one line, at most 1,000 characters. */
+export function failureReason(error: unknown): string {
+  const cause = error instanceof wf.ActivityFailure && error.cause ? error.cause : error;
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return message.replace(/\s+/g, ' ').trim().slice(0, 1000);
+}
