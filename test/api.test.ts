@@ -35,6 +35,8 @@ describe('HTTP API on the real stack', () => {
   let app: ReturnType<typeof createApp>;
   let spec: OpenApi;
   const keys = {} as Record<Role, string>;
+  /** Key names: the actor of what each key does (other suites write to the same database). */
+  const names = {} as Record<Role, string>;
   const exercised = new Set<string>();
   const ajv = new Ajv2020({ strict: false, allErrors: true });
   addFormats(ajv);
@@ -49,7 +51,8 @@ describe('HTTP API on the real stack', () => {
       logger: pino({ level: 'silent' }),
     });
     for (const role of ['viewer', 'editor', 'publisher', 'admin'] as const) {
-      keys[role] = (await createApiKey(prisma, `${role}-${randomUUID().slice(0, 6)}`, role)).key;
+      names[role] = `${role}-${randomUUID().slice(0, 6)}`;
+      keys[role] = (await createApiKey(prisma, names[role], role)).key;
     }
     spec = (await request(app).get('/openapi.json').expect(200)).body;
     ajv.addSchema(spec, 'openapi.json');
@@ -603,7 +606,8 @@ describe('HTTP API on the real stack', () => {
   });
 
   it('rejects bad input with a problem naming each field, and starts nothing', async () => {
-    const before = await prisma.campaign.count();
+    const mine = { where: { createdBy: names.editor } };
+    const before = await prisma.campaign.count(mine);
     const res = await call('editor', 'post', '/v1/campaigns', { name: '', channel: 'fax', colour: 'red' });
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('VALIDATION_FAILED');
@@ -616,7 +620,7 @@ describe('HTTP API on the real stack', () => {
       'is not a known field',
     );
     expect(JSON.stringify(res.body)).not.toMatch(/at .*\.ts:\d+/);
-    expect(await prisma.campaign.count()).toBe(before);
+    expect(await prisma.campaign.count(mine)).toBe(before);
     const malformed = await request(app)
       .post('/v1/campaigns')
       .set('Authorization', `Bearer ${keys.editor}`)

@@ -11,6 +11,8 @@ export interface ApiHarness {
   app: ReturnType<typeof createApp>;
   /** `Authorization` header value per role. */
   auth: Record<Role, string>;
+  /** Each role's key name: the actor of what that key does. */
+  names: Record<Role, string>;
   stop(): Promise<void>;
 }
 
@@ -23,9 +25,10 @@ export async function startApiHarness(prefix: string): Promise<ApiHarness> {
     logger: pino({ level: 'silent' }),
   });
   const auth = {} as Record<Role, string>;
+  const names = {} as Record<Role, string>;
   for (const role of ['viewer', 'editor', 'publisher', 'admin'] as const) {
-    const { key } = await createApiKey(stack.prisma, `${role}-${randomUUID().slice(0, 6)}`, role);
-    auth[role] = `Bearer ${key}`;
+    names[role] = `${role}-${randomUUID().slice(0, 6)}`;
+    auth[role] = `Bearer ${(await createApiKey(stack.prisma, names[role], role)).key}`;
   }
-  return { stack, app, auth, stop: () => stack.stop() };
+  return { stack, app, auth, names, stop: () => stack.stop() };
 }
