@@ -23,7 +23,7 @@ const IF_MATCH = new RegExp(IF_MATCH_PATTERN);
  * The draft revision `If-Match` requires, if any (`*` means any). Comparison is strong (RFC 9110):
  * a weak tag, or one that is not a draft's ETag, can never match, so it answers 412.
  */
-export function ifMatch(req: Request): number | undefined {
+function ifMatch(req: Request): number | undefined {
   const header = req.get('If-Match')?.trim();
   if (header === undefined || header === '*') return undefined;
   if (!IF_MATCH.test(header)) throw invalidField('If-Match', 'must be an ETag such as "3", or *');

@@ -19,8 +19,6 @@ export const IDEMPOTENCY_RETENTION_HOURS = 24;
 /** Longer than any request may take (commands wait at most 10 s for the workflow). */
 const IN_PROGRESS_LEASE_MS = 60_000;
 
-const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 export function requestHash(req: Request): string {
@@ -64,7 +62,8 @@ export function idempotency(prisma: PrismaClient) {
 
   return async (req: Request, res: Response, next: NextFunction) => {
     const key = req.get('Idempotency-Key');
-    if (!WRITES.has(req.method) || key === undefined || !req.principal) return next();
+    // Mounted by Routes on declared writes only, after authentication and the permission check.
+    if (key === undefined || !req.principal) return next();
     if (!KEY.test(key))
       return next(invalidField('Idempotency-Key', 'must be 1-200 visible ASCII characters'));
     const apiKeyId = req.principal.keyId;

@@ -145,10 +145,6 @@ export function campaignStore(prisma: PrismaClient) {
       return prisma.campaign.findUnique({ where: { id } });
     },
 
-    async exists(id: string): Promise<boolean> {
-      return (await prisma.campaign.findUnique({ where: { id }, select: { id: true } })) !== null;
-    },
-
     /** A page of campaigns, newest first; one row more than `limit` tells that a next page exists. */
     list(filter: CampaignFilter, limit: number, after?: CampaignCursor): Promise<CampaignRow[]> {
       const where: Prisma.CampaignWhereInput = {

@@ -23,6 +23,7 @@ import {
   stopUpdate,
 } from '../workflows/messages';
 import type { DeliveryConfig } from '../activities';
+import { createAudience, type ProfileVariation } from './harness/campaigns';
 import type { CampaignContent, Channel } from '../domain/types';
 import {
   runTestWorker,
@@ -95,31 +96,7 @@ describe('delivery on the real stack', () => {
     await new Promise<void>((resolve) => smtp?.close(() => resolve()));
   });
 
-  /** Creates `n` profiles (ids `<prefix>-00001`…) in one statement, and a static audience of them. */
-  async function audienceOf(
-    n: number,
-    extra: (i: number) => { subscribed?: boolean; email?: string | null } = () => ({}),
-  ) {
-    const prefix = randomUUID().slice(0, 8);
-    const ids = Array.from({ length: n }, (_, i) => `${prefix}-${String(i + 1).padStart(5, '0')}`);
-    await pool.query(
-      `INSERT INTO profiles (id, email, attributes, subscribed)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::boolean[])`,
-      [
-        ids,
-        ids.map((id, i) => (extra(i).email === null ? null : `${id}@example.com`)),
-        ids.map((_, i) => JSON.stringify({ firstName: `P${i + 1}`, tier: i % 2 ? 'gold' : 'silver' })),
-        ids.map((_, i) => extra(i).subscribed ?? true),
-      ],
-    );
-    const audienceId = randomUUID();
-    await pool.query(`INSERT INTO audiences (id, name) VALUES ($1, $2)`, [audienceId, `aud-${prefix}`]);
-    await pool.query(`INSERT INTO audience_members (audience_id, profile_id) SELECT $1, unnest($2::text[])`, [
-      audienceId,
-      ids,
-    ]);
-    return { audienceId, ids };
-  }
+  const audienceOf = (n: number, vary?: (i: number) => ProfileVariation) => createAudience(pool, n, vary);
 
   let n = 0;
   const meta = () => ({ requestId: `d-${++n}`, actor: 'tester' });

@@ -82,8 +82,7 @@ export async function registerSearchAttributes(connection: Connection, namespace
     .catch(() => ({}) as Record<string, unknown>);
   const missing = CAMPAIGN_SEARCH_ATTRIBUTES.filter((key) => !(key.name in existing));
   if (missing.length === 0) return;
-  if (!process.env.JEST_WORKER_ID)
-    say(`Registering search attributes ${missing.map((k) => k.name).join(', ')} on namespace ${namespace}`);
+  say(`Registering search attributes ${missing.map((k) => k.name).join(', ')} on namespace ${namespace}`);
   await connection.operatorService.addSearchAttributes({
     namespace,
     searchAttributes: Object.fromEntries(

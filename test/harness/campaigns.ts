@@ -36,14 +36,33 @@ export async function until(
   throw new Error(`${what}: not within ${ms / 1000} s${context ? `\n${context()}` : ''}`);
 }
 
-/** `n` new subscribed profiles with an email (ids `<prefix>-00001`…, sorted) and a static audience of them. */
-export async function createAudience(pool: Pool, n: number): Promise<{ audienceId: string; ids: string[] }> {
+/** What a test may change about profile i of a new audience. */
+export interface ProfileVariation {
+  subscribed?: boolean;
+  /** null: no address for the channel. */
+  email?: string | null;
+}
+
+/**
+ * `n` new profiles (ids `<prefix>-00001`…, sorted; `<id>@example.com`; firstName `P<i+1>`, tier
+ * silver/gold alternating; subscribed unless `vary` says otherwise) and a static audience of them.
+ */
+export async function createAudience(
+  pool: Pool,
+  n: number,
+  vary: (i: number) => ProfileVariation = () => ({}),
+): Promise<{ audienceId: string; ids: string[] }> {
   const prefix = randomUUID().slice(0, 8);
   const ids = Array.from({ length: n }, (_, i) => `${prefix}-${String(i + 1).padStart(5, '0')}`);
   await pool.query(
     `INSERT INTO profiles (id, email, attributes, subscribed)
-     SELECT id, id || '@example.com', jsonb_build_object('firstName', id), true FROM unnest($1::text[]) AS id`,
-    [ids],
+     SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::boolean[])`,
+    [
+      ids,
+      ids.map((id, i) => (vary(i).email === null ? null : `${id}@example.com`)),
+      ids.map((_, i) => JSON.stringify({ firstName: `P${i + 1}`, tier: i % 2 ? 'gold' : 'silver' })),
+      ids.map((_, i) => vary(i).subscribed ?? true),
+    ],
   );
   const audienceId = randomUUID();
   await pool.query(`INSERT INTO audiences (id, name) VALUES ($1, $2)`, [audienceId, `aud-${prefix}`]);
