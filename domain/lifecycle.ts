@@ -39,6 +39,7 @@ export function createCampaign(command: CreateCampaign, now: Date): Transition {
     description: command.description ?? '',
     tags: command.tags ?? [],
     type: command.type,
+    ...(command.type === 'api_triggered' ? { category: command.category ?? 'marketing' } : {}),
     channel: command.channel,
     status: 'draft',
     live: null,
@@ -91,6 +92,11 @@ export interface CommandRules {
    * (such a command, sent as a signal, was accepted then).
    */
   inputRule?: boolean;
+  /**
+   * api_triggered campaigns' templates may use the call's `{{context.x}}` (./context). Default
+   * true; false only for a workflow replaying history recorded before triggers existed.
+   */
+  callContext?: boolean;
 }
 
 /** Throws the LifecycleError that refuses `command`, if any. Changes nothing. */
@@ -197,7 +203,8 @@ function decide(state: CampaignState, command: Command, now: Date, rules: Comman
     }
     case 'activate': {
       const draft = requireDraft(state, command.expectedRevision);
-      const errors = reviewVersion(state.channel, draft, now);
+      const callContext = state.type === 'api_triggered' && (rules.callContext ?? true);
+      const errors = reviewVersion(state.channel, draft, now, { callContext });
       if (errors.length) throw new LifecycleError('REVIEW_FAILED', 'review failed', errors);
       const version: CampaignVersion = {
         number: state.versionCount + 1,
@@ -280,6 +287,7 @@ export function duplicateSourceOf(state: CampaignState): DuplicateSource | undef
     description: state.description,
     tags: state.tags,
     type: state.type,
+    ...(state.type === 'api_triggered' ? { category: state.category ?? 'marketing' } : {}),
     channel: state.channel,
     spec: specOf(spec),
     origin: { campaignId: state.id, version: state.draft ? null : (state.live?.number ?? null) },

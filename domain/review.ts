@@ -3,6 +3,7 @@
  * with sample data, coherent dates. Pure and deterministic (runs inside update validators).
  */
 import Handlebars from 'handlebars/dist/cjs/handlebars';
+import { reviewContext } from './context';
 import { reviewRecurrence } from './schedule';
 import type { Channel, VersionSpec } from './types';
 
@@ -42,7 +43,7 @@ export const SAMPLE_DATA = {
   profile: { ...SAMPLE_PROFILE, attributes: SAMPLE_ATTRIBUTES },
 };
 
-const REQUIRED: Record<Channel, Array<keyof VersionSpec['content']>> = {
+const REQUIRED: Record<Channel, Array<'sender' | 'subject' | 'title' | 'body' | 'url'>> = {
   email: ['sender', 'subject', 'body'],
   sms: ['body'],
   push: ['title', 'body'],
@@ -75,10 +76,30 @@ export function renderTemplate(template: string, data: object, strict = true): s
   return render(data);
 }
 
+/** What a review knows beyond the spec. */
+export interface ReviewOptions {
+  /**
+   * api_triggered campaigns: templates may use `{{context.x}}`, rendered against a sample of the
+   * version's `contextSchema` (any field without one). Other campaigns have no call context.
+   */
+  callContext?: boolean;
+}
+
 /** Everything wrong with `spec` for a `channel` campaign at `now`; empty when it may be activated. */
-export function reviewVersion(channel: Channel, spec: VersionSpec, now: Date): FieldError[] {
+export function reviewVersion(
+  channel: Channel,
+  spec: VersionSpec,
+  now: Date,
+  options: ReviewOptions = {},
+): FieldError[] {
   const errors: FieldError[] = [];
   const { content, schedule } = spec;
+  const sample = options.callContext
+    ? { ...SAMPLE_DATA, context: reviewContext(content.contextSchema) }
+    : SAMPLE_DATA;
+  if (content.contextSchema && !options.callContext) {
+    errors.push({ field: 'content.contextSchema', message: 'is for api_triggered campaigns only' });
+  }
   for (const field of REQUIRED[channel]) {
     if (!content[field]?.trim()) {
       errors.push({ field: `content.${field}`, message: `is required for ${channel} campaigns` });
@@ -94,7 +115,7 @@ export function reviewVersion(channel: Channel, spec: VersionSpec, now: Date): F
     const template = content[field];
     if (!template) continue;
     try {
-      const rendered = renderTemplate(template, SAMPLE_DATA);
+      const rendered = renderTemplate(template, sample);
       if (channel === 'sms' && field === 'body' && rendered.length > SMS_MAX) {
         errors.push({ field: 'content.body', message: `renders to more than ${SMS_MAX} characters` });
       }

@@ -23,6 +23,15 @@ export const CAMPAIGN_TYPES = ['scheduled', 'api_triggered'] as const;
 /** How a campaign is triggered. */
 export type CampaignType = (typeof CAMPAIGN_TYPES)[number];
 
+/**
+ * What an `api_triggered` campaign sends. `transactional`: messages a person asked for (a receipt, a
+ * password reset), to the recipients named in each call; marketing consent does not apply.
+ * `marketing`: to an audience, consent honoured.
+ */
+export const CAMPAIGN_CATEGORIES = ['transactional', 'marketing'] as const;
+/** What an api_triggered campaign sends, and to whom. */
+export type CampaignCategory = (typeof CAMPAIGN_CATEGORIES)[number];
+
 /** Every delivery channel. */
 export const CHANNELS = ['email', 'sms', 'push', 'webhook'] as const;
 /** How a campaign's messages leave. */
@@ -54,6 +63,12 @@ export interface CampaignContent {
   title?: string;
   body?: string;
   url?: string;
+  /**
+   * api_triggered: a JSON Schema for the `context` each trigger call passes (`{{context.x}}` in
+   * templates). Calls whose context breaks it are refused; review renders the templates against a
+   * sample built from it, so a misspelt `{{context.ordr}}` fails review.
+   */
+  contextSchema?: Record<string, unknown>;
 }
 
 /** Who a campaign sends to: a named audience (static list or attribute filter). */
@@ -100,6 +115,11 @@ export interface StopReceipt {
   liveVersion: number | null;
   sent: number;
   cancelled: number;
+  /**
+   * api_triggered: the executions not finished when the stop came, their messages sent by then,
+   * and those a `cancel` stop cancelled (absent for other campaigns).
+   */
+  triggered?: { executions: number; sent: number; cancelled: number };
 }
 
 /** The run in flight, if any. */
@@ -132,6 +152,8 @@ export interface CampaignState {
   description: string;
   tags: string[];
   type: CampaignType;
+  /** api_triggered only (absent in states recorded before it existed: marketing). */
+  category?: CampaignCategory;
   channel: Channel;
   status: CampaignStatus;
   live: CampaignVersion | null;
@@ -157,6 +179,21 @@ export interface CampaignState {
    * later one succeeds. Absent in states recorded before it existed.
    */
   projectionFailure?: ProjectionFailure | null;
+  /** api_triggered: what the trigger dispatcher reported so far (absent before the first trigger). */
+  triggers?: TriggerTotals;
+}
+
+/**
+ * What the dispatcher of an api_triggered campaign has done, as the workflow shows operators, and
+ * whether it must run again: asked to (`wake`), or at the next scheduled execution (`nextDueAt`).
+ */
+export interface TriggerTotals {
+  /** Executions finished so far, and their messages sent (sent or delivered). */
+  executions: number;
+  sent: number;
+  lastExecution: { id: string; at: string; version: number } | null;
+  wake: boolean;
+  nextDueAt: string | null;
 }
 
 /** A change the read model could not take: which revision, when the workflow gave up, and why. */
@@ -186,6 +223,8 @@ export interface CreateCampaign extends CommandMeta {
   description?: string;
   tags?: string[];
   type: CampaignType;
+  /** api_triggered only; default marketing. */
+  category?: CampaignCategory;
   channel: Channel;
   content?: CampaignContent;
   schedule?: Schedule;
@@ -290,6 +329,7 @@ export interface DuplicateSource {
   description: string;
   tags: string[];
   type: CampaignType;
+  category?: CampaignCategory;
   channel: Channel;
   spec: VersionSpec;
   origin: { campaignId: string; version: number | null };
