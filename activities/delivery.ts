@@ -164,7 +164,8 @@ export function createDeliveryActivities(pool: Pool, config: DeliveryConfig) {
         }
         const recipients = await readRecipients(client, ids);
         const giveUp = run.failingMs !== null && run.failingMs >= retryConfig.windowMs;
-        const result = await sender.send(input, recipients, {
+        const job = { ...input, source: { run: input.number } };
+        const result = await sender.send(job, recipients, {
           giveUp,
           onSent: () => {
             progress.sent++;

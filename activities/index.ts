@@ -7,21 +7,26 @@ import type { PrismaClient } from '../prisma/client';
 import { campaignStore, type Projection } from '../readmodel/campaigns';
 import type { ProjectionFailure } from '../domain/types';
 import { createDeliveryActivities, type DeliveryConfig } from './delivery';
+import { createTriggerActivities, type DispatchPacing } from './triggers';
 
 export type { Projection } from '../readmodel/campaigns';
 export type { DeliveryConfig, RunCounts, RunInput, RunRef } from './delivery';
+export type { DispatchInput, DispatchReport } from './triggers';
 
 export interface ActivityDeps {
   prisma: PrismaClient;
   /** A pg pool for the delivery hot path (bulk statements, row locks). */
   pool: Pool;
   delivery: DeliveryConfig;
+  /** How the trigger dispatcher paces itself (tests shorten its linger). */
+  dispatch?: DispatchPacing;
 }
 
-export function createActivities({ prisma, pool, delivery }: ActivityDeps) {
+export function createActivities({ prisma, pool, delivery, dispatch }: ActivityDeps) {
   const campaigns = campaignStore(prisma);
   return {
     ...createDeliveryActivities(pool, delivery),
+    ...createTriggerActivities(pool, delivery, dispatch),
     /** Projects an accepted change into the read model (idempotent; see readmodel/campaigns.ts). */
     async projectCampaign(projection: Projection): Promise<void> {
       await campaigns.project(projection);

@@ -3,6 +3,9 @@
  * snapshot in `run_recipients`, one `messages` row per recipient, and the counts they add up to.
  */
 import type { Pool, PoolClient } from 'pg';
+import { inTransaction } from '../readmodel/sql';
+
+export { inTransaction };
 import type { Channel } from '../domain/types';
 import type { RunCounts, RunInput, RunRef } from './delivery';
 import type { Outcome, Recipient } from './send';
@@ -17,22 +20,6 @@ export const ADDRESS: Partial<Record<Channel, { column: 'email' | 'phone' | 'pus
     sms: { column: 'phone', reason: 'no phone number' },
     push: { column: 'push_token', reason: 'no push token' },
   };
-
-/** Runs `work` in one transaction on a pooled connection: committed, or rolled back if it throws. */
-export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
-}
 
 /**
  * The run's message counts: by status, and `pending` for recipients without a message yet. Every

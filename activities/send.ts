@@ -16,12 +16,20 @@ import Handlebars from 'handlebars';
 import { renderTemplate } from '../domain/review';
 import type { CampaignVersion, Channel } from '../domain/types';
 import { createSmtpSender, createWebhookSender, type DeliveryResult } from './channels';
-import type { DeliveryConfig, RunInput } from './delivery';
+import type { DeliveryConfig } from './delivery';
 import { ADDRESS } from './run-store';
 
-/** A profile, as a batch reads it. */
+/**
+ * A recipient, as a batch reads it: a profile, or (a triggered message to an address only) the
+ * address with no profile behind it.
+ */
 export interface Recipient {
+  /** Which recipient of the run or execution: a run's profile id, an execution's recipient index. */
   id: string;
+  /** The profile, when it is not `id` (executions); null for an address without a profile. */
+  profileId?: string | null;
+  /** The trigger call's context, the execution's merged with the recipient's own (`{{context.x}}`). */
+  context?: Record<string, unknown>;
   email: string | null;
   phone: string | null;
   push_token: string | null;
@@ -44,6 +52,23 @@ export interface BatchResult {
   transient: Array<{ id: string; error: string }>;
 }
 
+/** What a batch belongs to: a run, or an execution of an api_triggered campaign. */
+export interface SendJob {
+  campaignId: string;
+  version: CampaignVersion;
+  channel: Channel;
+  source: { run: number } | { execution: string };
+  /** Whether marketing consent applies: an unsubscribed profile is excluded (default true). */
+  consent?: boolean;
+}
+
+/** The key receivers deduplicate on: the same on every attempt of a message. */
+export function messageKey(job: SendJob, r: Recipient): string {
+  return 'run' in job.source
+    ? `${job.campaignId}:${job.source.run}:${r.id}`
+    : `${job.source.execution}:${r.id}`;
+}
+
 /** How a batch is sent. */
 export interface SendOptions {
   /** Record transient errors as `failed` (`unreachable: …`): the run's retry window is over. */
@@ -57,7 +82,7 @@ export interface BatchSender {
   /** Whether `channel` sends over the network (a webhook, or email with SMTP) rather than to the outbox. */
   isNetwork(channel: Channel): boolean;
   /** Renders and sends one message per recipient (see the file comment for what each outcome means). */
-  send(input: RunInput, recipients: Recipient[], options?: SendOptions): Promise<BatchResult>;
+  send(job: SendJob, recipients: Recipient[], options?: SendOptions): Promise<BatchResult>;
 }
 
 /** The batch sender for `config`: one webhook sender, and an SMTP sender when SMTP is configured. */
@@ -73,19 +98,18 @@ export function createBatchSender(config: DeliveryConfig): BatchSender {
     channel === 'webhook' || (channel === 'email' && smtp !== undefined);
 
   /** Sends one recipient's message over the network; a thrown error is transient. */
-  async function sendOne(input: RunInput, r: Recipient, rendered: Record<string, string>) {
-    const { version, channel } = input;
-    // The same key on every attempt of every run attempt: receivers deduplicate on it.
-    const key = `${input.campaignId}:${input.number}:${r.id}`;
+  async function sendOne(job: SendJob, r: Recipient, rendered: Record<string, string>) {
+    const { version, channel } = job;
+    const key = messageKey(job, r);
     const result: DeliveryResult =
       channel === 'webhook'
         ? await webhook(
             version.content.url!,
             {
-              campaignId: input.campaignId,
-              run: input.number,
+              campaignId: job.campaignId,
+              ...job.source,
               version: version.number,
-              recipient: r.id,
+              recipient: r.profileId === undefined ? r.id : r.profileId,
               message: rendered,
             },
             key,
@@ -106,7 +130,7 @@ export function createBatchSender(config: DeliveryConfig): BatchSender {
       const result: BatchResult = { outcomes: [], transient: [] };
       const eligible: Recipient[] = [];
       for (const r of recipients) {
-        const excluded = exclusion(input.channel, r);
+        const excluded = exclusion(input.channel, r, input.consent ?? true);
         if (excluded)
           result.outcomes.push({ id: r.id, status: 'excluded', reason: excluded, rendered: null });
         else eligible.push(r);
@@ -151,8 +175,8 @@ export function createBatchSender(config: DeliveryConfig): BatchSender {
 }
 
 /** Why a recipient may no longer be sent to when its batch runs (it unsubscribed, or lost its address). */
-function exclusion(channel: Channel, r: Recipient): string | undefined {
-  if (!r.subscribed) return 'unsubscribed';
+function exclusion(channel: Channel, r: Recipient, consent: boolean): string | undefined {
+  if (consent && !r.subscribed) return 'unsubscribed';
   const address = ADDRESS[channel];
   if (address && r[address.column] === null) return address.reason;
   return undefined;
@@ -208,13 +232,13 @@ function render(version: CampaignVersion, r: Recipient): Record<string, string> 
   // Fields at the top level ({{firstName}}) and under `profile` ({{profile.attributes.tier}}).
   const fields: Record<string, unknown> = {
     ...r.attributes,
-    id: r.id,
+    id: r.profileId === undefined ? r.id : r.profileId,
     email: r.email,
     phone: r.phone,
     pushToken: r.push_token,
     attributes: r.attributes,
   };
-  const data = { ...fields, profile: fields };
+  const data = { ...fields, profile: fields, context: r.context ?? {} };
   const out: Record<string, string> = {};
   for (const [field, format] of Object.entries(FIELDS)) {
     const template = version.content[field as keyof typeof FIELDS];

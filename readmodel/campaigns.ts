@@ -84,12 +84,12 @@ export function campaignStore(prisma: PrismaClient) {
       const live = c.live;
       await prisma.$transaction([
         prisma.$executeRaw`
-          INSERT INTO campaigns (id, workflow_id, name, description, tags, type, channel, status,
+          INSERT INTO campaigns (id, workflow_id, name, description, tags, type, category, channel, status,
                                  live_version, has_draft, draft, draft_revision, start_at, end_at,
                                  origin_campaign_id, origin_version, finished_as, stop_receipt,
                                  revision, created_by, created_at, updated_at)
           VALUES (${c.id}::uuid, ${campaignWorkflowId(c.id)}, ${c.name}, ${c.description}, ${c.tags},
-                  ${c.type}, ${c.channel}, ${c.status}, ${live?.number ?? null}, ${c.draft !== null},
+                  ${c.type}, ${c.category ?? null}, ${c.channel}, ${c.status}, ${live?.number ?? null}, ${c.draft !== null},
                   ${json(c.draft)}::jsonb, ${c.draft?.revision ?? null},
                   ${live?.schedule.startAt ? new Date(live.schedule.startAt) : null},
                   ${live?.schedule.endAt ? new Date(live.schedule.endAt) : null},

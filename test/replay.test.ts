@@ -29,6 +29,9 @@ describe('replay of committed histories', () => {
         // a one-shot version activated during a recurring run (run-end-live-version).
         'missed-occurrences.json',
         'replace-once-during-run.json',
+        // Before API triggers: a stop closed no trigger queue (trigger-queue), and a template using the
+        // call context was refused (call-context).
+        'api-triggered-before-triggers.json',
       ]),
     );
   });

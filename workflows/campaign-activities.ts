@@ -37,6 +37,21 @@ export const { cancelRun, runCounts } = wf.proxyLocalActivities<CampaignActiviti
   summary: 'stop the run in flight',
 });
 
+// closeTriggers waits for the acceptances and the batch in flight under the trigger lock.
+export const { closeTriggers } = wf.proxyLocalActivities<CampaignActivities>({
+  startToCloseTimeout: '5 minutes',
+  summary: 'close the trigger queue',
+});
+
+// The dispatcher drains the trigger queue for up to a minute at a time (then reports); a worker that
+// dies is noticed within the heartbeat timeout and the queue resumes on another worker.
+export const { dispatchTriggers } = wf.proxyActivities<CampaignActivities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '10 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+  summary: 'send triggered messages',
+});
+
 /** What the projection needs: the state without the idempotency window, the event, the version. */
 export function toProjection({ state, event, version }: Transition): Projection {
   // Every projection carries the live version (inserted once, skipped after): a version row whose

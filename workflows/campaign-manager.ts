@@ -25,6 +25,7 @@ import type {
   CreateCampaign,
   ProjectionFailure,
   StopReceipt,
+  TriggerTotals,
 } from '../domain/types';
 import {
   cancelRun,
@@ -38,6 +39,8 @@ import { OperatorView } from './operator-view';
 import { PATCHES } from './patches';
 import { refuseAsFailure } from './refusals';
 import { campaignRunWorkflow, runWorkflowId } from './run';
+import { TriggerDispatcher } from './trigger-dispatcher';
+import { usesContext } from '../domain/context';
 
 /**
  * Workflow time. Inside the workflow sandbox `Date` is Temporal's deterministic replacement (the
@@ -69,6 +72,8 @@ export class CampaignManager {
   private readonly operatorView = new OperatorView();
   /** The delivery run in flight (a child workflow), if any. */
   private activeRun: { number: number; scope: wf.CancellationScope } | undefined;
+  /** api_triggered: the trigger dispatcher (./trigger-dispatcher). */
+  readonly triggers = new TriggerDispatcher(this);
 
   constructor(
     start: { create: CreateCampaign } | { state: CampaignState },
@@ -134,6 +139,12 @@ export class CampaignManager {
     }
   }
 
+  /** Records the trigger dispatcher's totals (not a lifecycle change: no revision) and shows them. */
+  showTriggers(totals: TriggerTotals): void {
+    this.current = { ...this.current, triggers: totals };
+    this.updateOperatorView();
+  }
+
   /** Sets or clears the campaign's projection failure (not a lifecycle change: no revision). */
   private showProjectionFailure(failure: ProjectionFailure | null): void {
     this.current = { ...this.current, projectionFailure: failure };
@@ -160,12 +171,17 @@ export class CampaignManager {
   async execute(command: Command): Promise<CommandResult> {
     // An update's validator has refused bad input already; a signal's is refused here (asked only
     // for such a command, which histories from before the rule accepted).
-    const rules = { inputRule: inputErrors(command).length === 0 || wf.patched(PATCHES.inputRule) };
+    const rules = {
+      inputRule: inputErrors(command).length === 0 || wf.patched(PATCHES.inputRule),
+      // Asked only when an api_triggered draft involves the call context, so other histories carry no marker.
+      callContext: !this.activatesCallContext(command) || wf.patched(PATCHES.callContext),
+    };
     const counted = await this.stopRun(command, rules);
+    const triggered = await this.stopTriggers(command, rules);
     // After the last await: decide from the state as it is now.
     const transition = refuseAsFailure(() => apply(this.current, command, workflowNow(), rules));
     if (transition?.receipt) {
-      transition.receipt = { ...transition.receipt, ...counted };
+      transition.receipt = { ...transition.receipt, ...counted, ...(triggered ? { triggered } : {}) };
       transition.state = { ...transition.state, stop: transition.receipt };
     }
     if (!transition) {
@@ -211,7 +227,7 @@ export class CampaignManager {
     return () =>
       planKey(nextTransition(this.current)) !== key ||
       this.current.deleted ||
-      (this.historyIsLong() && !this.activeRun);
+      (this.historyIsLong() && !this.activeRun && !this.triggers.busy);
   }
 
   /** The automatic transition due now, if any; not yet accepted, its run (if any) not started. */
@@ -225,7 +241,7 @@ export class CampaignManager {
   /** Whether to continue as new now: history is long, and nothing belongs to this execution. */
   shouldContinueAsNew(): boolean {
     // Never with a run in flight: its child workflow belongs to this execution.
-    return this.historyIsLong() && !this.current.deleted && !this.activeRun;
+    return this.historyIsLong() && !this.current.deleted && !this.activeRun && !this.triggers.busy;
   }
 
   /** Starts delivery run `run` as a child workflow; its end is recorded when it completes. */
@@ -289,6 +305,25 @@ export class CampaignManager {
       run = now;
     }
     return counted;
+  }
+
+  /** Whether `command` activates an api_triggered draft whose content involves the call context. */
+  private activatesCallContext(command: Command): boolean {
+    const { type, draft } = this.current;
+    return command.type === 'activate' && type === 'api_triggered' && !!draft && usesContext(draft.content);
+  }
+
+  /**
+   * For a stop of an api_triggered campaign: close its trigger queue first (no call accepted, and
+   * for `cancel` nothing queued leaves, once the stop returns) and count it for the receipt.
+   */
+  private async stopTriggers(command: Command, rules: CommandRules): Promise<StopReceipt['triggered']> {
+    if (command.type !== 'stop' || this.current.type !== 'api_triggered') return undefined;
+    if (isReplay(this.current, command.requestId)) return undefined;
+    // Refuse early, before touching the queue; `execute` decides again after the awaits.
+    refuseAsFailure(() => check(this.current, command, workflowNow(), rules));
+    if (!wf.patched(PATCHES.triggerQueue)) return undefined;
+    return this.triggers.close(command);
   }
 
   /** Resolves once the projection has caught up with the current state. */

@@ -23,6 +23,7 @@ import {
   liveVersionQuery,
   projectedUpdate,
   stateQuery,
+  triggersQueuedSignal,
   type CommandUpdate,
 } from './messages';
 
@@ -61,11 +62,14 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<vo
   for (const update of Object.values(commandUpdates)) onCommand(campaign, update);
   // The same commands as a signal, for fire-and-forget senders and operators (refusals are logged).
   wf.setHandler(commandSignal, (command) => campaign.executeSignalled(command));
+  // Trigger calls were queued in PostgreSQL (api_triggered): a signal, so a call costs no update.
+  wf.setHandler(triggersQueuedSignal, () => campaign.triggers.wake());
 
   // ── Timer loop: sleep until the next automatic transition is due, take it, repeat.
   // A new campaign records its creation first; one carried over by continue-as-new shows itself.
   if (campaign.creation) await campaign.accept(campaign.creation);
   else campaign.updateOperatorView();
+  campaign.triggers.resume();
   let continuing = false;
   // Until the campaign is deleted and its last run has ended, or it is time to continue as new.
   while (campaign.active && !continuing) {

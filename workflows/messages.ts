@@ -96,3 +96,9 @@ export const projectedUpdate = defineUpdate<CampaignView>('projected');
 
 /** Any command, fire-and-forget. A refused one is logged by the workflow and changes nothing. */
 export const commandSignal = defineSignal<[Command]>('command');
+
+/**
+ * Trigger calls were queued in PostgreSQL: run the dispatcher. Sent by the API only when the
+ * dispatcher is not already awake, so a stream of calls adds no history.
+ */
+export const triggersQueuedSignal = defineSignal('triggersQueued');

@@ -40,7 +40,7 @@ export class OperatorView {
 
 /** The Markdown card operators see as the workflow's current details. */
 function operatorCard(state: CampaignState, next: NextTransition | undefined): string {
-  const { live, draft, runs, stop } = state;
+  const { live, draft, runs, stop, triggers } = state;
   const liveVersion = live ? `v${live.number}, activated ${live.activatedAt} by ${live.activatedBy}` : 'none';
   const basedOn = draft?.basedOn ? `, based on v${draft.basedOn}` : '';
   const inFlight = runs.active ? ` (run ${runs.active.number} on v${runs.active.version} in flight)` : '';
@@ -51,7 +51,12 @@ function operatorCard(state: CampaignState, next: NextTransition | undefined): s
     `- **live version:** ${liveVersion}`,
     `- **draft:** ${draft ? `revision ${draft.revision}${basedOn}` : 'none'}`,
     `- **next transition:** ${next ? `${next.to} at ${next.at}` : 'none'}`,
-    `- **runs:** ${runs.count}${inFlight}${skipped}`,
+    state.type === 'api_triggered'
+      ? `- **triggered:** ${triggers?.executions ?? 0} execution(s) finished, ${triggers?.sent ?? 0} message(s) sent` +
+        (triggers?.lastExecution
+          ? `; last: \`${triggers.lastExecution.id}\` on v${triggers.lastExecution.version} at ${triggers.lastExecution.at}`
+          : '')
+      : `- **runs:** ${runs.count}${inFlight}${skipped}`,
     ...(stop ? [`- **stopped:** ${stop.stoppedAt} by ${stop.stoppedBy} (${stop.mode})`] : []),
     ...(state.projectionFailure
       ? [

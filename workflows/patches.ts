@@ -19,4 +19,8 @@ export const PATCHES = {
   inputRule: 'input-rule',
   /** A projection given up on after bounded retries is recorded (projectionFailure), not retried for ever. */
   boundedProjection: 'projection-bounded',
+  /** An api_triggered campaign's stop closes its trigger queue first and counts it in the receipt. */
+  triggerQueue: 'trigger-queue',
+  /** An api_triggered campaign's templates may use the call's `{{context.x}}` (review). */
+  callContext: 'call-context',
 } as const;

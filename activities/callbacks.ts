@@ -1,0 +1,69 @@
+/**
+ * Outcome callbacks of trigger calls made with a `callbackUrl`: one signed POST per recipient
+ * outcome (delivered, sent, failed, excluded), like a provider's feedback webhook. Durable: each
+ * message row carries its callback's state (`pending`, `sent`, `failed`), so a crash or a receiver
+ * down only delays it. A receiver that answers 5xx/408/429 or not at all is retried with back-off
+ * (2^attempt seconds, 8 attempts), then marked `failed`; a 3xx/4xx is `failed` at once.
+ */
+import type { Pool } from 'pg';
+import type { DeliveryResult } from './channels';
+
+/** A signed POST with its idempotency key: the webhook sender of ./channels. */
+type Post = (url: string, payload: unknown, idempotencyKey: string) => Promise<DeliveryResult>;
+
+/** Attempts before a callback is given up on. */
+export const CALLBACK_ATTEMPTS = 8;
+
+/** Sends up to `limit` due callbacks of the campaign's finished messages, in parallel. */
+export async function sendCallbacks(
+  pool: Pool,
+  post: Post,
+  campaignId: string,
+  limit = 100,
+): Promise<number> {
+  const { rows } = await pool.query<{
+    execution_id: string;
+    recipient: number;
+    profile_id: string | null;
+    status: string;
+    reason: string | null;
+    sent_at: Date | null;
+    callback_url: string;
+    callback_attempts: number;
+  }>(
+    `SELECT m.execution_id, m.recipient, m.profile_id, m.status, m.reason, m.sent_at, e.callback_url,
+            m.callback_attempts
+       FROM execution_messages m JOIN executions e ON e.id = m.execution_id
+      WHERE m.campaign_id = $1 AND m.callback = 'pending' AND m.status <> 'queued'
+        AND (m.callback_at IS NULL OR m.callback_at <= now())
+      ORDER BY m.seq LIMIT $2`,
+    [campaignId, limit],
+  );
+  await Promise.all(
+    rows.map(async (m) => {
+      const payload = {
+        executionId: m.execution_id,
+        recipient: m.recipient,
+        profileId: m.profile_id,
+        status: m.status,
+        reason: m.reason,
+        at: (m.sent_at ?? new Date()).toISOString(),
+      };
+      let state: 'sent' | 'failed' | 'pending';
+      try {
+        const result = await post(m.callback_url, payload, `${m.execution_id}:${m.recipient}:outcome`);
+        state = result.status === 'delivered' ? 'sent' : 'failed';
+      } catch {
+        state = m.callback_attempts + 1 >= CALLBACK_ATTEMPTS ? 'failed' : 'pending';
+      }
+      await pool.query(
+        `UPDATE execution_messages
+            SET callback = $3, callback_attempts = callback_attempts + 1,
+                callback_at = CASE WHEN $3 = 'pending' THEN now() + make_interval(secs => 2 ^ callback_attempts) END
+          WHERE execution_id = $1 AND recipient = $2`,
+        [m.execution_id, m.recipient, state],
+      );
+    }),
+  );
+  return rows.length;
+}

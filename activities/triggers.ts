@@ -1,0 +1,266 @@
+/**
+ * The trigger dispatcher of an api_triggered campaign, and its stop.
+ *
+ * A trigger call costs no workflow update and no history event: the API writes the execution and
+ * one queued `execution_messages` row per recipient in one transaction (readmodel/executions.ts),
+ * then signals the campaign workflow only when its dispatcher is not already awake. The workflow
+ * runs `dispatchTriggers`, one activity that drains the queue in batches for up to a minute (then
+ * reports its totals and is run again while work remains) and lingers a few seconds when the queue
+ * is empty, so a stream of calls keeps one activity busy instead of adding to history.
+ *
+ * Exactly-once bookkeeping, as for runs: a message is sent at most once per attempt and recorded in
+ * the batch's transaction; a batch holds the shared trigger lock and a share lock on the queue row,
+ * sends only while the queue is not `stopped` and this attempt owns it (a newer attempt's claim
+ * waits for the batch in flight); a batch interrupted by a crash is sent again by the retry (network
+ * channels: at least once, keyed `<execution>:<recipient>` for receivers to deduplicate).
+ */
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { Pool } from 'pg';
+import type { CampaignContent, Channel } from '../domain/types';
+import { inTransaction } from '../readmodel/sql';
+import { sendCallbacks } from './callbacks';
+import type { DeliveryConfig } from './delivery';
+import { createWebhookSender } from './channels';
+import { createBatchSender, type Recipient } from './send';
+import {
+  claimQueue,
+  closeQueue,
+  goIdle,
+  lockQueue,
+  nextDue,
+  recordOutcomes,
+  refreshWake,
+  startDueExecutions,
+  takeQueued,
+  versionContent,
+  type ExecutionProgress,
+  type MessageOutcome,
+  type QueuedMessage,
+} from './trigger-store';
+
+/** Which campaign's queue, and how it sends. */
+export interface DispatchInput {
+  campaignId: string;
+  channel: Channel;
+}
+
+/** What one dispatcher activity did, for the workflow's totals and its next wake-up. */
+export interface DispatchReport {
+  /** Executions that finished during this activity, and the messages it sent. */
+  executions: number;
+  sent: number;
+  lastExecution: { id: string; at: string; version: number } | null;
+  /** Work remains (the activity stopped after its time slice): run it again now. */
+  more: boolean;
+  /** When the next scheduled execution or callback retry is due, if any. */
+  nextDueAt: string | null;
+}
+
+/** How the dispatcher paces itself. */
+export interface DispatchPacing {
+  /** Messages per batch (default 1,000 for the outbox, 50 for network channels). */
+  batch?: number;
+  /** How long one activity drains before reporting (default 60 s). */
+  sliceMs?: number;
+  /** How long an empty queue is watched before the activity ends (default 5 s), and how often (100 ms). */
+  lingerMs?: number;
+  pollMs?: number;
+}
+
+export function createTriggerActivities(pool: Pool, config: DeliveryConfig, pacing: DispatchPacing = {}) {
+  const sender = createBatchSender(config);
+  // Outcome callbacks: signed like webhook messages, with the same SSRF guard.
+  const callbacks = createWebhookSender({
+    secret: config.webhookSecret,
+    allowPrivate: config.webhookAllowPrivate ?? false,
+    ...config.webhook,
+    attempts: 1, // retried by the callback's own back-off (./callbacks)
+  });
+  const contents = new Map<string, CampaignContent>();
+  /** A version's content: immutable, so read once per worker. */
+  async function contentOf(campaignId: string, version: number): Promise<CampaignContent> {
+    const key = `${campaignId}:${version}`;
+    let content = contents.get(key);
+    if (!content) {
+      content = await versionContent(pool, campaignId, version);
+      if (contents.size > 1000) contents.clear();
+      contents.set(key, content);
+    }
+    return content;
+  }
+
+  /** Sends queued messages grouped by execution; returns the outcomes and transient errors. */
+  async function sendAll(input: DispatchInput, queued: QueuedMessage[], onSent: () => void) {
+    const outcomes: MessageOutcome[] = [];
+    const transient: string[] = [];
+    const byExecution = new Map<string, QueuedMessage[]>();
+    for (const m of queued) byExecution.set(m.execution_id, [...(byExecution.get(m.execution_id) ?? []), m]);
+    for (const [executionId, messages] of byExecution) {
+      const { version, category } = messages[0];
+      const content = await contentOf(input.campaignId, version);
+      const refused = messages.filter((m) => m.profile_id !== null && !m.known);
+      for (const m of refused) {
+        outcomes.push({
+          executionId,
+          recipient: m.recipient,
+          status: 'excluded',
+          reason: 'profile deleted',
+          rendered: null,
+        });
+      }
+      const recipients = messages
+        .filter((m) => !refused.includes(m))
+        .map((m) => toRecipient(input.channel, m));
+      const job = {
+        campaignId: input.campaignId,
+        version: { number: version, content, schedule: {}, activatedAt: '', activatedBy: '', basedOn: null },
+        channel: input.channel,
+        source: { execution: executionId },
+        consent: category !== 'transactional',
+      };
+      const result = await sender.send(job, recipients, { onSent });
+      for (const o of result.outcomes) {
+        outcomes.push({
+          executionId,
+          recipient: Number(o.id),
+          status: o.status,
+          reason: o.reason,
+          rendered: o.rendered,
+        });
+      }
+      transient.push(...result.transient.map((t) => t.error));
+      if (transient.length > 0) break;
+    }
+    return { outcomes, transient };
+  }
+
+  return {
+    /**
+     * Drains the campaign's trigger queue batch by batch (see the file comment). Returns after its
+     * time slice, once the queue stayed empty for the linger time, after a `cancel` stop, or when
+     * the workflow cancels it; throws (retried by Temporal) when a newer attempt took the queue
+     * over, when the worker shuts down, and after a batch that met transient channel errors.
+     */
+    async dispatchTriggers(input: DispatchInput): Promise<DispatchReport> {
+      const ctx = Context.current();
+      const { info } = ctx;
+      const owner = `${info.workflowExecution?.runId ?? '-'}:${info.activityId}:${info.attempt}`;
+      const network = sender.isNetwork(input.channel);
+      const batch = pacing.batch ?? (network ? 50 : 1000);
+      const sliceMs = pacing.sliceMs ?? 60_000;
+      const lingerMs = pacing.lingerMs ?? 5_000;
+      const pollMs = pacing.pollMs ?? 100;
+      const report: DispatchReport = {
+        executions: 0,
+        sent: 0,
+        lastExecution: null,
+        more: false,
+        nextDueAt: null,
+      };
+      const beat = setInterval(() => ctx.heartbeat(report.sent), 1000);
+      // Callbacks go out beside delivery, one round at a time: a slow receiver never holds a batch.
+      let callbacksInFlight: Promise<unknown> | undefined;
+      const kickCallbacks = () => {
+        callbacksInFlight ??= sendCallbacks(pool, callbacks, input.campaignId)
+          .catch(() => undefined)
+          .finally(() => (callbacksInFlight = undefined));
+      };
+      try {
+        if ((await claimQueue(pool, input.campaignId, owner)) === 'stopped') return report;
+        const started = Date.now();
+        let idleSince = Date.now();
+        let wokeAt = Date.now();
+        while (!ctx.cancellationSignal.aborted) {
+          if (Date.now() - started > sliceMs) {
+            report.more = true;
+            break;
+          }
+          const done = await inTransaction(pool, async (client) => {
+            const lock = await lockQueue(client, input.campaignId, owner);
+            if (lock !== 'send') return lock;
+            await startDueExecutions(client, input.campaignId);
+            const queued = await takeQueued(client, input.campaignId, batch);
+            if (queued.length === 0) return { progress: [] as ExecutionProgress[], transient: [], taken: 0 };
+            const sent = await sendAll(input, queued, () => ctx.heartbeat(report.sent));
+            const progress = await recordOutcomes(client, sent.outcomes);
+            return { progress, transient: sent.transient, taken: queued.length };
+          });
+          if (done === 'stopped') break;
+          if (done === 'stale') {
+            throw ApplicationFailure.retryable(
+              'a newer dispatcher attempt owns the queue',
+              'StaleDispatcher',
+            );
+          }
+          for (const p of done.progress) {
+            report.sent += p.sent_now;
+            if (!p.finished) continue;
+            report.executions += 1;
+            const at = p.created_at.toISOString();
+            if (!report.lastExecution || at >= report.lastExecution.at) {
+              report.lastExecution = { id: p.id, at, version: p.version };
+            }
+          }
+          if (done.transient.length > 0) {
+            const delay = Math.min(300_000, 5_000 * 2 ** Math.min(10, info.attempt - 1));
+            throw ApplicationFailure.create({
+              message: `${done.transient.length} message(s) could not be sent for now (${done.transient[0]}); retrying in ${delay} ms`,
+              type: 'TransientDeliveryFailure',
+              nextRetryDelay: delay,
+            });
+          }
+          kickCallbacks();
+          if (done.taken > 0) {
+            idleSince = Date.now();
+            if (Date.now() - wokeAt > 5_000) {
+              await refreshWake(pool, input.campaignId);
+              wokeAt = Date.now();
+            }
+            continue;
+          }
+          if (Date.now() - idleSince > lingerMs && (await goIdle(pool, input.campaignId))) break;
+          await new Promise((resolve) => setTimeout(resolve, pollMs));
+        }
+        if (ctx.cancellationSignal.aborted && !ctx.cancellationDetails?.cancelRequested) {
+          // The worker is shutting down: the next attempt resumes after the last committed batch.
+          throw ApplicationFailure.create({
+            message: 'dispatch interrupted',
+            type: 'DeliveryInterrupted',
+            nextRetryDelay: '1s',
+          });
+        }
+        report.nextDueAt = (await nextDue(pool, input.campaignId))?.toISOString() ?? null;
+        return report;
+      } finally {
+        await callbacksInFlight;
+        clearInterval(beat);
+      }
+    },
+
+    /**
+     * Closes the campaign's trigger queue for a stop: once it returns, no call is accepted and (for
+     * `cancel`) no queued message leaves; the counts go in the stop receipt.
+     */
+    async closeTriggers(input: { campaignId: string; mode: 'cancel' | 'drain' }) {
+      return inTransaction(pool, (client) => closeQueue(client, input.campaignId, input.mode));
+    },
+  };
+}
+
+/** A queued message as the batch sender takes it: its profile, or its address alone. */
+function toRecipient(channel: Channel, m: QueuedMessage): Recipient {
+  const address = (field: 'email' | 'sms' | 'push') => (channel === field && m.address ? m.address : null);
+  return {
+    id: String(m.recipient),
+    profileId: m.profile_id,
+    context: { ...m.shared_context, ...(m.context ?? {}) },
+    email: address('email') ?? m.email,
+    phone: address('sms') ?? m.phone,
+    push_token: address('push') ?? m.push_token,
+    subscribed: m.subscribed ?? true,
+    attributes: m.attributes ?? {},
+  };
+}
+
+/** The trigger activities, as the worker registers them. */
+export type TriggerActivities = ReturnType<typeof createTriggerActivities>;

@@ -1,0 +1,100 @@
+/**
+ * The workflow's side of API triggers: it runs the dispatcher activity when asked (the
+ * `triggersQueued` signal, coalesced by the API) or when a scheduled execution or a callback retry
+ * is due, keeps the totals operators see, and closes the queue on a stop. The queue itself lives in
+ * PostgreSQL (readmodel/executions.ts, activities/triggers.ts): a trigger call costs no history.
+ */
+import * as wf from '@temporalio/workflow';
+import type { CampaignState, StopCampaign, StopReceipt, TriggerTotals } from '../domain/types';
+import { closeTriggers, dispatchTriggers } from './campaign-activities';
+
+/** What the dispatcher needs of its campaign. */
+export interface TriggerHost {
+  readonly state: CampaignState;
+  /** Records new totals in the state (not a lifecycle change: no revision) and shows them. */
+  showTriggers(totals: TriggerTotals): void;
+}
+
+const NONE: TriggerTotals = { executions: 0, sent: 0, lastExecution: null, wake: false, nextDueAt: null };
+
+export class TriggerDispatcher {
+  /** The dispatch loop in flight, if any. */
+  private scope: wf.CancellationScope | undefined;
+  /** Whether a dispatcher activity is in flight (continue-as-new waits for it). */
+  private inActivity = false;
+
+  constructor(private readonly campaign: TriggerHost) {}
+
+  /** Whether a dispatcher activity is in flight: it belongs to this execution. */
+  get busy(): boolean {
+    return this.inActivity;
+  }
+
+  private get totals(): TriggerTotals {
+    return this.campaign.state.triggers ?? NONE;
+  }
+
+  /** Calls were queued: run the dispatcher (once, however many signals arrive meanwhile). */
+  wake(): void {
+    this.campaign.showTriggers({ ...this.totals, wake: true });
+    this.ensureRunning();
+  }
+
+  /** After continue-as-new: pick up a wake-up or a due time carried over. */
+  resume(): void {
+    if (this.totals.wake || this.totals.nextDueAt) this.ensureRunning();
+  }
+
+  /**
+   * For a stop: closes the queue (then no call is accepted and, for `cancel`, no queued message
+   * leaves) and returns what the receipt counts. A `cancel` also ends the dispatcher in flight.
+   */
+  async close(command: StopCampaign): Promise<StopReceipt['triggered']> {
+    const counted = await closeTriggers({ campaignId: this.campaign.state.id, mode: command.mode });
+    if (command.mode === 'cancel') this.scope?.cancel();
+    return counted;
+  }
+
+  private ensureRunning(): void {
+    if (this.scope || this.campaign.state.stop?.mode === 'cancel') return;
+    const scope = new wf.CancellationScope();
+    this.scope = scope;
+    scope
+      .run(() => this.loop())
+      .catch((error: unknown) => {
+        if (!wf.isCancellation(error)) wf.log.warn('trigger dispatcher ended', { reason: String(error) });
+      })
+      .finally(() => {
+        this.scope = undefined;
+        this.inActivity = false;
+      });
+  }
+
+  /** Runs the dispatcher while there is work: asked to, more left, or due (a timer until then). */
+  private async loop(): Promise<void> {
+    for (;;) {
+      const { wake, nextDueAt } = this.totals;
+      if (!wake) {
+        if (!nextDueAt) return;
+        const wait = Date.parse(nextDueAt) - Date.now();
+        // Woken early by a signal, or at the due time.
+        if (wait > 0) await wf.condition(() => this.totals.wake, wait);
+      }
+      this.campaign.showTriggers({ ...this.totals, wake: false });
+      this.inActivity = true;
+      const report = await dispatchTriggers({
+        campaignId: this.campaign.state.id,
+        channel: this.campaign.state.channel,
+      });
+      this.inActivity = false;
+      const totals = this.totals;
+      this.campaign.showTriggers({
+        executions: totals.executions + report.executions,
+        sent: totals.sent + report.sent,
+        lastExecution: report.lastExecution ?? totals.lastExecution,
+        wake: totals.wake || report.more,
+        nextDueAt: report.nextDueAt,
+      });
+    }
+  }
+}
