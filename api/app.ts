@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import type { Client } from '@temporalio/client';
+import type { Pool } from 'pg';
 import express from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
@@ -20,6 +21,7 @@ import { audienceRoutes } from './routes/audiences';
 import { campaignRoutes } from './routes/campaigns';
 import { deliveryRoutes } from './routes/deliveries';
 import { draftRoutes } from './routes/draft';
+import { executionRoutes } from './routes/executions';
 import { keyRoutes } from './routes/keys';
 import { lifecycleRoutes } from './routes/lifecycle';
 import { profileRoutes } from './routes/profiles';
@@ -29,8 +31,12 @@ import { createServices } from './services';
 export interface ApiDeps {
   client: Client;
   prisma: PrismaClient;
+  /** A pg pool for the trigger hot path. */
+  pool: Pool;
   taskQueue: string;
   logger: Logger;
+  /** Trigger calls per second per API key (default 1,000; `TRIGGER_RATE_LIMIT`). */
+  triggerRateLimit?: number;
   /** How long a command waits for the workflow before answering 503 (default 10 s). */
   commandTimeoutMs?: number;
   /** Allow webhook targets on loopback and private networks (default false; tests set it). */
@@ -102,6 +108,8 @@ export function createApp(deps: ApiDeps): express.Express {
   const services = createServices({
     client,
     prisma,
+    pool: deps.pool,
+    triggerRateLimit: deps.triggerRateLimit ?? 1000,
     taskQueue: deps.taskQueue,
     commandTimeoutMs: deps.commandTimeoutMs ?? 10_000,
     webhookAllowPrivate: deps.webhookAllowPrivate ?? false,
@@ -114,6 +122,7 @@ export function createApp(deps: ApiDeps): express.Express {
     profileRoutes,
     audienceRoutes,
     deliveryRoutes,
+    executionRoutes,
     keyRoutes,
   ]) {
     register(routes, services);

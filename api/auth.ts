@@ -9,13 +9,14 @@ import type { PrismaClient } from '../prisma/client';
 import { HttpProblem } from './problem';
 import type { Role } from './schemas';
 
-export type Permission = 'read' | 'edit' | 'publish' | 'admin';
+export type Permission = 'read' | 'edit' | 'publish' | 'trigger' | 'admin';
 
 const GRANTS: Record<Role, readonly Permission[]> = {
   viewer: ['read'],
   editor: ['read', 'edit'],
-  publisher: ['read', 'publish'],
-  admin: ['read', 'edit', 'publish', 'admin'],
+  publisher: ['read', 'publish', 'trigger'],
+  trigger: ['read', 'trigger'],
+  admin: ['read', 'edit', 'publish', 'trigger', 'admin'],
 };
 
 export interface Principal {

@@ -33,6 +33,7 @@ import { refuseWebhookTarget } from '../runtime/network-guard';
 import type { FieldError } from '../domain/lifecycle';
 import { requireDraft, type CampaignQueries } from './campaign-queries';
 import { HttpProblem } from './problem';
+import { schemaErrors } from './context-schema';
 import type { TemporalGateway } from './temporal-gateway';
 
 /** Namespace of campaign ids derived from an idempotency scope (UUIDv5, RFC 9562). */
@@ -59,6 +60,7 @@ export function campaignCommands({ gateway, queries, audiences, webhookAllowPriv
     if (audienceId && !(await audiences.audienceExists(audienceId))) {
       errors.push({ field: 'audience.audienceId', message: `no audience with id ${audienceId}` });
     }
+    errors.push(...schemaErrors(draft?.content.contextSchema));
     const url = draft?.content.url;
     if (channel === 'webhook' && url) {
       const refused = await refuseWebhookTarget(url, webhookAllowPrivate);
@@ -153,6 +155,7 @@ export function campaignCommands({ gateway, queries, audiences, webhookAllowPriv
           description: source.description,
           tags: source.tags,
           type: source.type,
+          ...(source.category ? { category: source.category } : {}),
           channel: source.channel,
           content: source.spec.content,
           schedule: source.spec.schedule,

@@ -37,6 +37,15 @@ export const campaignCursor = codec<CampaignCursor>(
   },
 );
 
+/** Executions, newest first: (createdAt, id). */
+export const executionCursor = codec<CampaignCursor>(
+  (c) => [c.createdAt.toISOString(), c.id],
+  (at, id) => {
+    const createdAt = new Date(at);
+    return id && !Number.isNaN(createdAt.getTime()) ? { createdAt, id } : undefined;
+  },
+);
+
 /** Messages, by run then recipient: (runNumber, profileId). */
 export const messageCursor = codec<MessageCursor>(
   (m) => [String(m.runNumber), m.profileId],

@@ -3,7 +3,14 @@
  */
 import { Client } from '@temporalio/client';
 import { createPrisma } from '../prisma/client';
-import { ConfigError, connectClient, databaseUrl, temporalSettings } from '../runtime/config';
+import { Pool } from 'pg';
+import {
+  ConfigError,
+  connectClient,
+  databaseUrl,
+  temporalSettings,
+  triggerRateLimit,
+} from '../runtime/config';
 import { logger } from '../runtime/logger';
 import { runUntilSignal } from '../runtime/shutdown';
 import { createApp } from './app';
@@ -38,9 +45,13 @@ export async function startApi(env: NodeJS.ProcessEnv = process.env) {
   }
   const connection = await connectClient(settings);
   const client = new Client({ connection, namespace: settings.namespace });
+  const pool = new Pool({ connectionString: databaseUrl(env), max: 20 });
+  pool.on('error', (error) => logger.warn({ err: error }, 'idle PostgreSQL connection failed'));
   const app = createApp({
     client,
     prisma,
+    pool,
+    triggerRateLimit: triggerRateLimit(env),
     taskQueue: settings.taskQueue,
     logger,
     webhookAllowPrivate: env.WEBHOOK_ALLOW_PRIVATE === 'true',
@@ -74,6 +85,7 @@ export async function startApi(env: NodeJS.ProcessEnv = process.env) {
       clearInterval(purger);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await connection.close();
+      await pool.end();
       await prisma.$disconnect();
     },
   };

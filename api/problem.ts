@@ -34,6 +34,14 @@ export type ProblemCode =
   | 'AUDIENCE_EXISTS'
   | 'FILTER_AUDIENCE'
   | 'UNKNOWN_PROFILES'
+  // API triggers
+  | 'NOT_API_TRIGGERED'
+  | 'CAMPAIGN_NOT_LIVE'
+  | 'CONTEXT_TOO_LARGE'
+  | 'CONTEXT_INVALID'
+  | 'RATE_LIMITED'
+  | 'EXECUTION_NOT_FOUND'
+  | 'EXECUTION_STARTED'
   // the service itself
   | 'WORKFLOW_UNAVAILABLE'
   | 'INTERNAL';
@@ -65,6 +73,7 @@ const TITLES: Record<number, string> = {
   412: 'Precondition Failed',
   413: 'Content Too Large',
   422: 'Unprocessable Content',
+  429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };

@@ -23,6 +23,8 @@ export interface RouteSpec<P extends Schema, Q extends Schema, B extends Schema>
   tag: string;
   /** Required permission; omit for public routes. */
   permission?: Permission;
+  /** A rate limit per API key, run after the permission check (429 with Retry-After). */
+  rateLimit?: express.RequestHandler;
   params?: P;
   query?: Q;
   body?: B;
@@ -48,6 +50,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   412: 'If-Match does not match the current revision',
   405: 'the path does not have this method (see Allow)',
   422: 'review failed, or Idempotency-Key reused for another request',
+  429: 'the API key exceeded its rate (see Retry-After)',
   503: 'the campaign workflow did not answer in time (Retry-After)',
 };
 
@@ -92,6 +95,7 @@ export class Routes {
     this.methods.set(spec.path, declared.add(spec.method.toUpperCase()));
     const handlers: express.RequestHandler[] = [];
     if (spec.permission) handlers.push(requirePermission(spec.permission));
+    if (spec.rateLimit) handlers.push(spec.rateLimit);
     if (spec.method !== 'get') handlers.push(this.idempotency);
     handlers.push(async (req, res) => {
       const params = (spec.params ? spec.params.parse(req.params) : {}) as z.infer<P>;
@@ -132,6 +136,7 @@ export class Routes {
       ...(spec.permission ? [401, 403] : []),
       ...(write ? [409, 422, 503] : []),
       ...(spec.ifMatch ? [412] : []),
+      ...(spec.rateLimit ? [429] : []),
     ];
     for (const status of errors) responses[status] ??= problem(ERROR_DESCRIPTIONS[status]);
     const headerParams = headers.map((name) => ({

@@ -1,17 +1,25 @@
 /** Everything the routes stand on, built once per app from its dependencies. */
 import type { Client } from '@temporalio/client';
+import type { Pool } from 'pg';
 import type { PrismaClient } from '../prisma/client';
 import { audienceStore } from '../readmodel/audiences';
 import { campaignStore } from '../readmodel/campaigns';
 import { deliveryStore } from '../readmodel/deliveries';
+import { executionStore } from '../readmodel/executions';
 import { campaignCommands } from './campaign-commands';
 import { campaignQueries } from './campaign-queries';
+import { perKeyRateLimit } from './rate-limit';
 import { TemporalGateway } from './temporal-gateway';
+import { triggerUseCases } from './triggers';
 
 export interface ServiceDeps {
   client: Client;
   prisma: PrismaClient;
+  /** A pg pool for the trigger hot path (plain SQL, advisory locks). */
+  pool: Pool;
   taskQueue: string;
+  /** Trigger calls per second per API key. */
+  triggerRateLimit: number;
   commandTimeoutMs: number;
   webhookAllowPrivate: boolean;
 }
@@ -19,14 +27,21 @@ export interface ServiceDeps {
 export function createServices({
   client,
   prisma,
+  pool,
   taskQueue,
   commandTimeoutMs,
   webhookAllowPrivate,
+  triggerRateLimit,
 }: ServiceDeps) {
   const gateway = new TemporalGateway({ client, taskQueue, commandTimeoutMs });
   const audiences = audienceStore(prisma);
-  const queries = campaignQueries(campaignStore(prisma));
+  const campaigns = campaignStore(prisma);
+  const queries = campaignQueries(campaigns);
+  const executions = executionStore(pool);
   return {
+    executions,
+    triggers: triggerUseCases({ executions, campaigns, audiences, gateway }),
+    triggerRateLimit: perKeyRateLimit(triggerRateLimit, 'trigger calls'),
     prisma,
     audiences,
     deliveries: deliveryStore(prisma),

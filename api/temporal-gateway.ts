@@ -9,7 +9,12 @@ import {
   isGrpcServiceError,
   type Client,
 } from '@temporalio/client';
-import { ApplicationFailure, WorkflowNotFoundError, type UpdateDefinition } from '@temporalio/common';
+import {
+  ApplicationFailure,
+  WorkflowNotFoundError,
+  type SignalDefinition,
+  type UpdateDefinition,
+} from '@temporalio/common';
 import type { FieldError, LifecycleErrorCode } from '../domain/lifecycle';
 import type { CommandResult, CreateCampaign } from '../domain/types';
 import type { campaignWorkflow } from '../workflows/campaign';
@@ -100,6 +105,12 @@ export class TemporalGateway {
       }
       throw error;
     }
+  }
+
+  /** Signals a campaign's workflow (fire-and-forget; within the deadline). */
+  async notify(campaignId: string, signal: SignalDefinition<[]>): Promise<void> {
+    const handle = this.options.client.workflow.getHandle(campaignWorkflowId(campaignId));
+    await this.withinDeadline(() => handle.signal(signal));
   }
 
   /** Runs a workflow call with a deadline; no answer in time becomes 503 with Retry-After. */

@@ -4,6 +4,8 @@ import type { AudienceRow, ProfileRow } from '../readmodel/audiences';
 import { specOfRow, type CampaignRow, type HistoryRow, type VersionRow } from '../readmodel/campaigns';
 import type { MessageRow, RunRow } from '../readmodel/deliveries';
 import type { PrismaClient } from '../prisma/client';
+import type { ExecutionRow, OutcomeRow } from '../readmodel/executions';
+import type { EXECUTION_STATUSES } from './schemas';
 
 type KeyRow = Awaited<ReturnType<PrismaClient['apiKey']['findUniqueOrThrow']>>;
 
@@ -15,6 +17,7 @@ export function toCampaign(row: CampaignRow) {
     description: row.description,
     tags: row.tags,
     type: row.type,
+    category: row.category,
     channel: row.channel,
     status: row.status,
     liveVersion: row.liveVersion,
@@ -100,5 +103,43 @@ export function toKey(row: KeyRow) {
     prefix: row.prefix,
     createdAt: row.createdAt.toISOString(),
     revokedAt: row.revokedAt?.toISOString() ?? null,
+  };
+}
+
+export function toExecution(row: ExecutionRow) {
+  const done = row.sent + row.delivered + row.failed + row.excluded + row.cancelled;
+  return {
+    id: row.id,
+    campaignId: row.campaign_id,
+    version: row.version,
+    category: row.category as 'transactional' | 'marketing',
+    status: row.status as (typeof EXECUTION_STATUSES)[number],
+    accepted: row.accepted,
+    refused: row.refused,
+    counts: {
+      queued: Math.max(0, row.accepted - done),
+      sent: row.sent,
+      delivered: row.delivered,
+      failed: row.failed,
+      excluded: row.excluded,
+      cancelled: row.cancelled,
+    },
+    executeAt: row.execute_at?.toISOString() ?? null,
+    callbackUrl: row.callback_url,
+    requestedBy: row.requested_by,
+    createdAt: row.created_at.toISOString(),
+    startedAt: row.started_at?.toISOString() ?? null,
+    finishedAt: row.finished_at?.toISOString() ?? null,
+  };
+}
+
+export function toOutcome(row: OutcomeRow) {
+  return {
+    recipient: row.recipient,
+    profileId: row.profile_id,
+    address: row.address,
+    status: row.status as 'queued',
+    reason: row.reason,
+    sentAt: row.sent_at?.toISOString() ?? null,
   };
 }

@@ -135,3 +135,14 @@ export function deliveryConfig(env: NodeJS.ProcessEnv = process.env): DeliveryCo
     ...(windowMs !== undefined ? { transientRetry: { windowMs } } : {}),
   };
 }
+
+/** TRIGGER_RATE_LIMIT: trigger calls per second per API key, in each API process (default 1,000). */
+export function triggerRateLimit(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.TRIGGER_RATE_LIMIT;
+  if (raw === undefined || raw === '') return 1000;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) {
+    throw new ConfigError(`TRIGGER_RATE_LIMIT must be a whole number of calls per second, got "${raw}".`);
+  }
+  return value;
+}

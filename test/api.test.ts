@@ -47,6 +47,7 @@ describe('HTTP API on the real stack', () => {
     app = createApp({
       client: stack.client,
       prisma,
+      pool: stack.pool,
       taskQueue: stack.taskQueue,
       logger: pino({ level: 'silent' }),
     });
@@ -659,6 +660,7 @@ describe('HTTP API on the real stack', () => {
     const lonely = createApp({
       client: stack.client,
       prisma,
+      pool: stack.pool,
       taskQueue: orphanQueue,
       logger: pino({ level: 'silent' }),
       commandTimeoutMs: 1500,

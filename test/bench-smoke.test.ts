@@ -29,6 +29,7 @@ describe('benchmark scenarios (smoke)', () => {
     const app = createApp({
       client: stack.client,
       prisma: stack.prisma,
+      pool: stack.pool,
       taskQueue: stack.taskQueue,
       logger: pino({ level: 'silent' }),
     });

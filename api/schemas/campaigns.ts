@@ -4,7 +4,13 @@
  */
 import { z } from 'zod';
 import { WEEKDAYS } from '../../domain/schedule';
-import { CAMPAIGN_STATUSES, CAMPAIGN_TYPES, CHANNELS, STOP_MODES } from '../../domain/types';
+import {
+  CAMPAIGN_CATEGORIES,
+  CAMPAIGN_STATUSES,
+  CAMPAIGN_TYPES,
+  CHANNELS,
+  STOP_MODES,
+} from '../../domain/types';
 import { integer, integerParam, name, text } from './input';
 
 const instant = z.iso.datetime({ offset: true });
@@ -58,6 +64,14 @@ export const contentSchema = z
     title: template.optional().meta({ description: 'push: title (Handlebars template)' }),
     body: template.optional().meta({ description: 'message body (Handlebars template)' }),
     url: text(2048).optional().meta({ description: 'webhook: target URL' }),
+    contextSchema: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .meta({
+        description:
+          'api_triggered: JSON Schema (2020-12) of each trigger call’s `context`; calls that break it are ' +
+          'refused (422), and review renders `{{context.x}}` against a sample built from it',
+      }),
   })
   .meta({ id: 'Content' });
 
@@ -69,6 +83,14 @@ export const createCampaignSchema = z
     description: text(2000).default(''),
     tags: tags.default([]),
     type: z.enum(CAMPAIGN_TYPES).default('scheduled'),
+    category: z
+      .enum(CAMPAIGN_CATEGORIES)
+      .optional()
+      .meta({
+        description:
+          'api_triggered only (default marketing): `transactional` sends to the recipients each call names, ' +
+          'consent not applied; `marketing` to an audience, consent honoured',
+      }),
     channel: z.enum(CHANNELS),
     content: contentSchema.default({}),
     schedule: scheduleSchema.default({}),
@@ -76,6 +98,10 @@ export const createCampaignSchema = z
       .optional()
       .meta({ description: 'who to send to; without it nothing is sent' }),
     throttle: throttle.optional(),
+  })
+  .refine((body) => body.category === undefined || body.type === 'api_triggered', {
+    message: 'is for api_triggered campaigns only',
+    path: ['category'],
   })
   .meta({ id: 'CreateCampaign' });
 
@@ -151,6 +177,13 @@ export const stopReceiptSchema = z
     liveVersion: z.number().int().nullable(),
     sent: z.number().int(),
     cancelled: z.number().int(),
+    triggered: z
+      .object({ executions: z.number().int(), sent: z.number().int(), cancelled: z.number().int() })
+      .optional()
+      .meta({
+        description:
+          'api_triggered: executions not finished at the stop, their messages sent by then, and those cancelled',
+      }),
   })
   .meta({ id: 'StopReceipt' });
 
@@ -162,6 +195,7 @@ export const campaignSchema = z
     description: z.string(),
     tags: z.array(z.string()),
     type: z.enum(CAMPAIGN_TYPES),
+    category: z.enum(CAMPAIGN_CATEGORIES).nullable(),
     channel: z.enum(CHANNELS),
     status: z.enum(CAMPAIGN_STATUSES),
     liveVersion: z.number().int().nullable(),

@@ -1,7 +1,8 @@
 /** Schemas every resource uses: path ids, the empty body, roles, and the problem document. */
 import { z } from 'zod';
 
-export const ROLES = ['viewer', 'editor', 'publisher', 'admin'] as const;
+/** `trigger`: a machine key that may trigger api_triggered campaigns and read what it triggered. */
+export const ROLES = ['viewer', 'editor', 'publisher', 'trigger', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
 export const emptySchema = z.strictObject({}).meta({ id: 'Empty' });

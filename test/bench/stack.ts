@@ -61,7 +61,7 @@ export async function startBenchStack(taskQueue = `bench-${Date.now()}`) {
   });
   const running = worker.run();
   const client = new Client({ connection });
-  const app = createApp({ client, prisma, taskQueue, logger: pino({ level: 'silent' }) });
+  const app = createApp({ client, prisma, pool, taskQueue, logger: pino({ level: 'silent' }) });
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const { key } = await createApiKey(prisma, `bench-${Date.now()}`, 'admin');

@@ -21,6 +21,7 @@ export async function startApiHarness(prefix: string): Promise<ApiHarness> {
   const app = createApp({
     client: stack.client,
     prisma: stack.prisma,
+    pool: stack.pool,
     taskQueue: stack.taskQueue,
     logger: pino({ level: 'silent' }),
   });

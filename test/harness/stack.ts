@@ -70,6 +70,8 @@ export interface DevStack {
   connection: Connection;
   client: Client;
   prisma: PrismaClient;
+  /** A pg pool on the test database (the API's trigger hot path uses one). */
+  pool: Pool;
   taskQueue: string;
   stop(): Promise<void>;
 }
@@ -81,13 +83,17 @@ export async function startDevStack(prefix: string, delivery?: Partial<DeliveryC
   const nativeConnection = await NativeConnection.connect({ address: testTemporalAddress() });
   const prisma = testPrisma();
   const worker = await runTestWorker({ connection: nativeConnection, taskQueue, prisma, delivery });
+  const pool = new Pool({ connectionString: testDatabaseUrl(), max: 10 });
+  pool.on('error', () => undefined); // idle connections closed when the harness stops PostgreSQL
   return {
     connection,
     client: new Client({ connection }),
     prisma,
+    pool,
     taskQueue,
     async stop() {
       await worker.stop();
+      await pool.end();
       await nativeConnection.close();
       await connection.close();
       await prisma.$disconnect();
