@@ -1,14 +1,14 @@
 /** API triggers: the trigger call, its 202, executions and their per-recipient outcomes. */
 import { z } from 'zod';
 import { audienceRefSchema } from './campaigns';
-import { identifier, jsonObject, text } from './input';
+import { contextObject, identifier, jsonObject, text } from './input';
 
 /** The most context a call may carry, shared and per-recipient together (JSON bytes). */
 export const MAX_CONTEXT_BYTES = 200 * 1024;
 /** The most recipients one call may name. */
 export const MAX_RECIPIENTS = 1000;
 
-const context = (description: string) => jsonObject(description);
+const context = (description: string) => contextObject(description);
 
 export const triggerRecipientSchema = z
   .strictObject({

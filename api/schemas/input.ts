@@ -67,22 +67,36 @@ export function identifier(max: number) {
 
 const key = text(200);
 
-/** Any JSON value but null, with safe text everywhere (recursive). */
-const jsonValue: z.ZodType = z
-  .lazy(() =>
-    z.union([
-      text(10_000),
-      z.number(),
-      z.boolean(),
-      z.array(jsonValue.nullable()),
-      z.record(key, jsonValue.nullable()).meta({ propertyNames: { pattern: SAFE_PATTERN, maxLength: 200 } }),
-    ]),
-  )
-  .meta({ id: 'JsonValue' });
+/** Any JSON value but null, with safe text of at most `maxText` characters everywhere (recursive). */
+function jsonValueOf(maxText: number, id: string): z.ZodType {
+  const value: z.ZodType = z
+    .lazy(() =>
+      z.union([
+        text(maxText),
+        z.number(),
+        z.boolean(),
+        z.array(value.nullable()),
+        z.record(key, value.nullable()).meta({ propertyNames: { pattern: SAFE_PATTERN, maxLength: 200 } }),
+      ]),
+    )
+    .meta({ id });
+  return value;
+}
+
+const jsonValue = jsonValueOf(10_000, 'JsonValue');
+/** Context values: long texts allowed, the whole context being bounded by size instead (413). */
+const contextValue = jsonValueOf(200 * 1024, 'ContextValue');
 
 /** A JSON object of free-form values (attributes, filters). */
 export function jsonObject(description: string) {
   return z
     .record(key, jsonValue.nullable())
+    .meta({ propertyNames: { pattern: SAFE_PATTERN, maxLength: 200 }, description });
+}
+
+/** A trigger call's context: free-form JSON, texts up to the whole context budget. */
+export function contextObject(description: string) {
+  return z
+    .record(key, contextValue.nullable())
     .meta({ propertyNames: { pattern: SAFE_PATTERN, maxLength: 200 }, description });
 }
