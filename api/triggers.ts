@@ -107,21 +107,13 @@ export function triggerUseCases({ executions, campaigns, audiences, gateway }: T
      */
     async trigger(campaignId: string, call: TriggerCall, actor: string, idempotencyScope?: string) {
       const id = idempotencyScope ? uuidv5(idempotencyScope, EXECUTION_ID_NAMESPACE) : randomUUID();
-      // Twice at most: a call checked against a version that an activation replaced meanwhile is
-      // checked again against the new one.
-      for (let attempt = 1; ; attempt++) {
-        const target = await executions.target(campaignId);
+      // Checked inside the acceptance transaction, against the campaign as it is then.
+      const result = await executions.enqueue(id, campaignId, async (target) => {
         if (!target) throw new HttpProblem(404, 'CAMPAIGN_NOT_FOUND', `no campaign with id ${campaignId}`);
-        const existing = await executions.find(id);
-        if (existing) return { row: existing, replayed: true };
-        const { version, execution } = await prepare(campaignId, call, target, actor, id);
-        const result = await executions.enqueue(execution, version);
-        if ('row' in result) {
-          await wake(campaignId);
-          return result;
-        }
-        if (result.refused !== 'version_changed' || attempt > 1) refuseUnlessLive(result.target, true);
-      }
+        return prepare(campaignId, call, target, actor, id);
+      });
+      await wake(campaignId);
+      return result;
     },
 
     async execution(id: string): Promise<ExecutionRow> {
@@ -160,7 +152,7 @@ export function triggerUseCases({ executions, campaigns, audiences, gateway }: T
 export type TriggerUseCases = ReturnType<typeof triggerUseCases>;
 
 /** 409 unless the campaign takes triggers now, saying why not. */
-function refuseUnlessLive(target: TriggerTarget, always = false): void {
+function refuseUnlessLive(target: TriggerTarget): void {
   if (target.type !== 'api_triggered') {
     throw new HttpProblem(
       409,
@@ -168,7 +160,7 @@ function refuseUnlessLive(target: TriggerTarget, always = false): void {
       `only api_triggered campaigns take trigger calls; this one is ${target.type}`,
     );
   }
-  if (!always && isLive(target)) return;
+  if (isLive(target)) return;
   const now = new Date();
   const why =
     target.status === 'stopped' || target.queue !== 'open'
@@ -179,9 +171,7 @@ function refuseUnlessLive(target: TriggerTarget, always = false): void {
           ? `it goes live at ${target.startAt.toISOString()}`
           : target.endAt && target.endAt <= now
             ? `it ended at ${target.endAt.toISOString()}`
-            : target.status === 'live'
-              ? 'it changed while the call was checked; retry'
-              : `it is ${target.status}`;
+            : `it is ${target.status}`;
   throw new HttpProblem(409, 'CAMPAIGN_NOT_LIVE', `the campaign takes no triggers: ${why}`);
 }
 

@@ -124,9 +124,6 @@ export type OutcomeRow = {
   sent_at: Date | null;
 };
 
-/** Why a call was not accepted after all: the campaign changed while it was being checked. */
-export type EnqueueRefusal = { refused: 'closed' | 'not_live' | 'version_changed'; target: TriggerTarget };
-
 const TARGET = `SELECT c.type, c.category, c.channel, c.status, c.live_version AS "liveVersion",
                        c.start_at AS "startAt", c.end_at AS "endAt", coalesce(t.state, 'open') AS queue
                   FROM campaigns c LEFT JOIN campaign_triggers t ON t.campaign_id = c.id WHERE c.id = $1`;
@@ -149,31 +146,34 @@ export function executionStore(pool: Pool) {
     },
 
     /**
-     * Accepts an execution pinned to `version`, durably, in one transaction under the shared trigger
-     * lock: the execution row, one queued (or refused: unknown profile) message per recipient, the
-     * profiles the call asked to create, or (marketing, now) the audience snapshot. Returns the
-     * execution (the existing one when its id was accepted before: an idempotent repeat), or why
-     * it was refused after all (stopped, no longer live, or activated anew meanwhile).
+     * Accepts an execution durably, in one transaction under the shared trigger lock: reads the
+     * campaign as it is now (and the execution, when its id was accepted before: an idempotent
+     * repeat, answered as it is), lets `check` refuse the call or pin it to a version, then writes
+     * the execution row with one queued (or refused: unknown profile) message per recipient, the
+     * profiles the call asked to create, or (marketing, now) the audience snapshot.
      */
     async enqueue(
-      execution: NewExecution,
-      version: number,
-    ): Promise<{ row: ExecutionRow; replayed: boolean } | EnqueueRefusal> {
+      id: string,
+      campaignId: string,
+      check: (target: TriggerTarget | undefined) => Promise<{ version: number; execution: NewExecution }>,
+    ): Promise<{ row: ExecutionRow; replayed: boolean }> {
       return inTransaction(pool, async (client) => {
-        await lockTriggers(client, execution.campaignId);
-        const existing = await client.query<ExecutionRow>(`SELECT * FROM executions WHERE id = $1`, [
-          execution.id,
-        ]);
-        if (existing.rows[0]) return { row: existing.rows[0], replayed: true };
-        const target = (await client.query<TriggerTarget>(TARGET, [execution.campaignId])).rows[0];
-        if (target.queue !== 'open') return { refused: 'closed', target };
-        if (!isLive(target)) return { refused: 'not_live', target };
-        if (target.liveVersion !== version) return { refused: 'version_changed', target };
+        await lockTriggers(client, campaignId);
+        const { rows } = await client.query<{ target: TriggerTarget | null; existing: ExecutionRow | null }>(
+          `SELECT (SELECT row_to_json(t) FROM (${TARGET}) t) AS target,
+                  (SELECT row_to_json(e) FROM executions e WHERE e.id = $2) AS existing`,
+          [campaignId, id],
+        );
+        const { target, existing } = rows[0];
+        if (existing) return { row: revive(existing), replayed: true };
+        const { version, execution } = await check(target ? reviveTarget(target) : undefined);
         const later = execution.executeAt !== null && execution.executeAt > new Date();
-        await client.query(
+        if (!execution.audienceId)
+          return { row: await queueRecipients(client, execution, version), replayed: false };
+        const inserted = await client.query<ExecutionRow>(
           `INSERT INTO executions (id, campaign_id, version, category, status, context, audience_id,
                                    execute_at, callback_url, requested_by)
-           VALUES ($1, $2, $3, $4, 'accepted', $5, $6, $7, $8, $9)`,
+           VALUES ($1, $2, $3, $4, 'accepted', $5, $6, $7, $8, $9) RETURNING *`,
           [
             execution.id,
             execution.campaignId,
@@ -186,13 +186,8 @@ export function executionStore(pool: Pool) {
             execution.requestedBy,
           ],
         );
-        if (execution.audienceId) {
-          if (!later) {
-            await expandAudience(client, { ...execution, audienceId: execution.audienceId, version });
-          }
-        } else {
-          await queueRecipients(client, execution, version);
-        }
+        if (later) return { row: inserted.rows[0], replayed: false };
+        await expandAudience(client, { ...execution, audienceId: execution.audienceId, version });
         const row = await client.query<ExecutionRow>(`SELECT * FROM executions WHERE id = $1`, [
           execution.id,
         ]);
@@ -203,16 +198,24 @@ export function executionStore(pool: Pool) {
     /**
      * Asks for the campaign's dispatcher to wake: true when the caller must signal the workflow
      * (nobody asked in the last 30 s: the dispatcher refreshes the mark while it runs, so calls
-     * during a busy stream signal nothing).
+     * during a busy stream signal nothing). A plain UPDATE, which locks the row only when it
+     * changes it, so calls never wait for the dispatcher's batch in flight (it holds a share lock).
      */
     async markWake(campaignId: string): Promise<boolean> {
-      const { rowCount } = await pool.query(
-        `INSERT INTO campaign_triggers (campaign_id, wake_at) VALUES ($1, now())
-         ON CONFLICT (campaign_id) DO UPDATE SET wake_at = now()
-          WHERE campaign_triggers.wake_at IS NULL OR campaign_triggers.wake_at < now() - interval '30 seconds'`,
+      const { rows } = await pool.query<{ n: number }>(
+        `WITH marked AS (
+           UPDATE campaign_triggers SET wake_at = now()
+            WHERE campaign_id = $1 AND (wake_at IS NULL OR wake_at < now() - interval '30 seconds')
+           RETURNING 1),
+         -- The first call of a campaign: its queue row does not exist yet.
+         created AS (
+           INSERT INTO campaign_triggers (campaign_id, wake_at)
+           SELECT $1, now() WHERE NOT EXISTS (SELECT 1 FROM campaign_triggers WHERE campaign_id = $1)
+           ON CONFLICT DO NOTHING RETURNING 1)
+         SELECT ((SELECT count(*) FROM marked) + (SELECT count(*) FROM created))::int AS n`,
         [campaignId],
       );
-      return rowCount === 1;
+      return rows[0].n > 0;
     },
 
     /** Forgets a wake mark whose signal could not be sent, so the next call signals again. */
@@ -264,8 +267,15 @@ export function executionStore(pool: Pool) {
   };
 }
 
-/** Queues a transactional call's recipients: unknown profiles refused unless the call creates them. */
-async function queueRecipients(client: PoolClient, execution: NewExecution, version: number): Promise<void> {
+/**
+ * Queues a transactional call in one statement: the execution row with its counts, and one message
+ * per recipient (an unknown profile is refused unless the call creates it, which happens first).
+ */
+async function queueRecipients(
+  client: PoolClient,
+  execution: NewExecution,
+  version: number,
+): Promise<ExecutionRow> {
   const toCreate = execution.recipients.filter((r) => r.create && r.profileId);
   if (toCreate.length > 0) {
     await client.query(
@@ -281,37 +291,66 @@ async function queueRecipients(client: PoolClient, execution: NewExecution, vers
     );
   }
   const rs = execution.recipients;
-  const { rows } = await client.query<{ queued: number; refused: number }>(
-    `WITH x AS (
+  const { rows } = await client.query<ExecutionRow>(
+    `WITH r AS (
+       SELECT (r.i - 1)::int AS recipient, r.profile_id, r.address, r.context,
+              (r.profile_id IS NOT NULL AND p.id IS NULL) AS unknown
+         FROM unnest($10::text[], $11::text[], $12::jsonb[]) WITH ORDINALITY AS r(profile_id, address, context, i)
+         LEFT JOIN profiles p ON p.id = r.profile_id),
+     n AS (SELECT count(*) FILTER (WHERE NOT unknown)::int AS accepted,
+                  count(*) FILTER (WHERE unknown)::int AS refused FROM r),
+     e AS (
+       INSERT INTO executions (id, campaign_id, version, category, status, context, execute_at, callback_url,
+                               requested_by, accepted, refused, finished_at)
+       SELECT $1, $2, $3, $4, CASE WHEN n.accepted = 0 THEN 'failed' ELSE 'accepted' END, $5, $6, $7, $8,
+              n.accepted, n.refused, CASE WHEN n.accepted = 0 THEN now() END
+         FROM n RETURNING *),
+     m AS (
        INSERT INTO execution_messages (execution_id, recipient, campaign_id, version, profile_id, address,
                                        context, status, reason, callback)
-       SELECT $1, r.i - 1, $2, $3, r.profile_id, r.address, r.context,
-              CASE WHEN r.profile_id IS NOT NULL AND p.id IS NULL THEN 'refused' ELSE 'queued' END,
-              CASE WHEN r.profile_id IS NOT NULL AND p.id IS NULL THEN 'unknown profile' END,
-              CASE WHEN $7::boolean AND NOT (r.profile_id IS NOT NULL AND p.id IS NULL) THEN 'pending' END
-       FROM unnest($4::text[], $5::text[], $6::jsonb[]) WITH ORDINALITY AS r(profile_id, address, context, i)
-       LEFT JOIN profiles p ON p.id = r.profile_id
-       RETURNING status)
-     SELECT count(*) FILTER (WHERE status = 'queued')::int AS queued,
-            count(*) FILTER (WHERE status = 'refused')::int AS refused FROM x`,
+       SELECT $1, recipient, $2, $3, profile_id, address, context,
+              CASE WHEN unknown THEN 'refused' ELSE 'queued' END,
+              CASE WHEN unknown THEN 'unknown profile' END,
+              CASE WHEN $9 AND NOT unknown THEN 'pending' END
+         FROM r)
+     SELECT * FROM e`,
     [
       execution.id,
       execution.campaignId,
       version,
+      execution.category,
+      JSON.stringify(execution.context),
+      execution.executeAt,
+      execution.callbackUrl,
+      execution.requestedBy,
+      execution.callbackUrl !== null,
       rs.map((r) => r.profileId),
       rs.map((r) => r.address),
       rs.map((r) => (r.context ? JSON.stringify(r.context) : null)),
-      execution.callbackUrl !== null,
     ],
   );
-  const { queued, refused } = rows[0];
-  await client.query(
-    `UPDATE executions SET accepted = $2, refused = $3,
-            status = CASE WHEN $2 = 0 THEN 'failed' ELSE 'accepted' END,
-            finished_at = CASE WHEN $2 = 0 THEN now() END
-      WHERE id = $1`,
-    [execution.id, queued, refused],
-  );
+  return rows[0];
+}
+
+/** An execution row read through row_to_json: its timestamps back to dates. */
+function revive(row: ExecutionRow): ExecutionRow {
+  const date = (v: Date | string | null) => (v === null ? null : new Date(v));
+  return {
+    ...row,
+    execute_at: date(row.execute_at),
+    created_at: date(row.created_at)!,
+    started_at: date(row.started_at),
+    finished_at: date(row.finished_at),
+  };
+}
+
+/** A target read through row_to_json: its dates back to dates. */
+function reviveTarget(t: TriggerTarget): TriggerTarget {
+  return {
+    ...t,
+    startAt: t.startAt === null ? null : new Date(t.startAt),
+    endAt: t.endAt === null ? null : new Date(t.endAt),
+  };
 }
 
 export type ExecutionStore = ReturnType<typeof executionStore>;

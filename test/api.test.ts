@@ -576,6 +576,35 @@ describe('HTTP API on the real stack', () => {
     ).toHaveLength(1);
   });
 
+  it('triggers an api_triggered campaign and follows its executions (the contract; rules in triggers.test.ts)', async () => {
+    const transactional = await create({
+      type: 'api_triggered',
+      category: 'transactional',
+      content: { ...EMAIL, body: 'Order {{context.order}}' },
+    });
+    expect(transactional).toMatchObject({ type: 'api_triggered', category: 'transactional' });
+    await activate(transactional.id);
+    const accepted = await call('publisher', 'post', `/v1/campaigns/${transactional.id}/trigger`, {
+      context: { order: 'A-1' },
+      recipients: [{ email: 'ada@example.com' }],
+    });
+    expect(accepted.status).toBe(202);
+    const execution = await call('viewer', 'get', `/v1/executions/${accepted.body.executionId}`);
+    expect(execution.body).toMatchObject({ version: 1, accepted: 1, outcomes: [{ recipient: 0 }] });
+    const listed = await call('viewer', 'get', `/v1/campaigns/${transactional.id}/executions`);
+    expect(listed.body.items.map((e: { id: string }) => e.id)).toEqual([accepted.body.executionId]);
+
+    const audience = await call('editor', 'post', '/v1/audiences', { name: `a-${randomUUID()}` });
+    const marketing = await create({ type: 'api_triggered', audience: { audienceId: audience.body.id } });
+    await activate(marketing.id);
+    const later = await call('publisher', 'post', `/v1/campaigns/${marketing.id}/trigger`, {
+      executeAt: new Date(Date.now() + 86_400_000).toISOString(),
+    });
+    expect(later.body).toMatchObject({ status: 'accepted', category: 'marketing' });
+    const cancelled = await call('publisher', 'delete', `/v1/executions/${later.body.executionId}`);
+    expect(cancelled.body).toMatchObject({ status: 'cancelled' });
+  });
+
   it('requires an API key and the right role', async () => {
     const none = await call(null, 'get', '/v1/campaigns');
     expect([none.status, none.body.code]).toEqual([401, 'UNAUTHENTICATED']);

@@ -5,7 +5,9 @@
  * Sizes (environment): BENCH_LIFECYCLE campaigns (default 100) driven BENCH_CONCURRENCY at a time
  * (10), BENCH_EDITS (5000) and
  * BENCH_ACTIVATIONS (100) for the long life, BENCH_SCALE live campaigns (2000), BENCH_PROFILES
- * (100000); BENCH_ONLY=lifecycle,longLife,scale,delivery to pick; BENCH_OUT for the JSON file.
+ * (100000); BENCH_TRIGGER_RATE calls/s (500) for BENCH_TRIGGER_SECONDS (60), BENCH_TRIGGER20_RATE
+ * 20-recipient calls/s (300) for BENCH_TRIGGER20_SECONDS (20);
+ * BENCH_ONLY=lifecycle,longLife,scale,delivery,triggers to pick; BENCH_OUT for the JSON file.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -13,11 +15,12 @@ import path from 'node:path';
 import { repoRoot } from '../../toolchain/common';
 import { deliveryScenario, lifecycleScenario, longLifeScenario, scaleScenario } from './scenarios';
 import { startBenchStack } from './stack';
+import { triggerRateScenario, triggerThroughputScenario } from './triggers';
 
 const size = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 
 async function main(): Promise<void> {
-  const only = (process.env.BENCH_ONLY ?? 'lifecycle,longLife,scale,delivery').split(',');
+  const only = (process.env.BENCH_ONLY ?? 'lifecycle,longLife,scale,delivery,triggers').split(',');
   const stack = await startBenchStack();
   const results: Record<string, unknown> = {
     date: new Date().toISOString(),
@@ -105,6 +108,42 @@ async function main(): Promise<void> {
         'delivery',
         `${r.profiles} profiles over outbox: msg/s | ceiling rows/s | ratio`,
         `${r.messagesPerSecond} | ${r.ceilingBulkInsertRowsPerSecond} | ${r.ratioToCeiling}`,
+      ]);
+    }
+    if (only.includes('triggers')) {
+      log('triggers: a fixed rate of 1-recipient calls…');
+      const r = await triggerRateScenario(
+        stack.context,
+        size('BENCH_TRIGGER_RATE', 500),
+        size('BENCH_TRIGGER_SECONDS', 60),
+      );
+      log('triggers: 20-recipient calls next to the bulk-insert ceiling…');
+      const t = await triggerThroughputScenario(
+        stack.context,
+        size('BENCH_TRIGGER20_RATE', 300),
+        size('BENCH_TRIGGER20_SECONDS', 20),
+      );
+      results.triggers = { rate: r, throughput: t };
+      rows.push([
+        'triggers',
+        `${r.offeredPerSecond} calls/s offered for ${r.seconds} s: accepted/s (aim ≥ 500) | refused`,
+        `${r.acceptedPerSecond} | ${r.refusedOrFailed}`,
+      ]);
+      rows.push(['triggers', 'accept p50/p99 ms (aim p99 ≤ 50)', `${r.acceptMs.p50}/${r.acceptMs.p99}`]);
+      rows.push([
+        'triggers',
+        'accept → recorded p50/p99 ms (aim p99 ≤ 2,000)',
+        `${r.acceptToRecordedMs.p50}/${r.acceptToRecordedMs.p99}`,
+      ]);
+      rows.push([
+        'triggers',
+        'history events: before | after 10,000 calls | at end',
+        `${r.historyLength.before} | ${r.historyLength.after10k ?? 'n/a'} | ${r.historyLength.atEnd}`,
+      ]);
+      rows.push([
+        'triggers',
+        `20 recipients × ${t.callsPerSecondOffered} calls/s: msg/s (aim ≥ 5,000) | ceiling rows/s | ratio`,
+        `${t.messagesPerSecond} | ${t.ceilingBulkInsertRowsPerSecond} | ${t.ratioToCeiling}`,
       ]);
     }
   } finally {
