@@ -5,7 +5,7 @@
  */
 import type { Pool, PoolClient } from 'pg';
 import type { CampaignContent } from '../domain/types';
-import { expandAudience, lockTriggers } from '../readmodel/executions';
+import { expandAudience } from '../readmodel/executions';
 
 /** One queued message, with what sending it needs. */
 export interface QueuedMessage {
@@ -59,16 +59,15 @@ export async function claimQueue(pool: Pool, campaignId: string, owner: string):
 }
 
 /**
- * Takes the shared trigger lock and a share lock on the queue row until the transaction ends, and
- * says whether `owner` may send: not after a `cancel` stop (`stopped`), nor once a newer attempt
- * claimed the queue (`stale`).
+ * Takes a share lock on the queue row until the transaction ends (a stop, and a newer attempt's
+ * claim, wait for it) and says whether `owner` may send: not after a `cancel` stop (`stopped`), nor
+ * once a newer attempt claimed the queue (`stale`).
  */
 export async function lockQueue(
   client: PoolClient,
   campaignId: string,
   owner: string,
 ): Promise<'send' | 'stopped' | 'stale'> {
-  await lockTriggers(client, campaignId);
   const { rows } = await client.query<{ state: string; dispatch_owner: string | null }>(
     `SELECT state, dispatch_owner FROM campaign_triggers WHERE campaign_id = $1 FOR SHARE`,
     [campaignId],
@@ -186,7 +185,7 @@ export function recordOutcomes(client: PoolClient, outcomes: MessageOutcome[]): 
 }
 
 /**
- * Closes the campaign's queue for a stop, under the exclusive trigger lock (so it waits for every
+ * Closes the campaign's queue for a stop, holding its row FOR UPDATE (so it waits for every
  * acceptance and batch in flight, and none commits after it): no call is accepted any more; a
  * `cancel` stop also cancels every queued message, and either stop cancels executions scheduled for
  * later. Returns what the receipt counts: executions not finished, their messages sent, and the
@@ -197,17 +196,19 @@ export async function closeQueue(
   campaignId: string,
   mode: 'cancel' | 'drain',
 ): Promise<{ executions: number; sent: number; cancelled: number }> {
-  await lockTriggers(client, campaignId, true);
+  await client.query(`INSERT INTO campaign_triggers (campaign_id) VALUES ($1) ON CONFLICT DO NOTHING`, [
+    campaignId,
+  ]);
+  await client.query(`SELECT 1 FROM campaign_triggers WHERE campaign_id = $1 FOR UPDATE`, [campaignId]);
   const { rows } = await client.query<{ executions: number; sent: number }>(
     `SELECT count(*)::int AS executions, coalesce(sum(sent + delivered), 0)::int AS sent
        FROM executions WHERE campaign_id = $1 AND status IN ('accepted', 'in_progress')`,
     [campaignId],
   );
-  await client.query(
-    `INSERT INTO campaign_triggers (campaign_id, state) VALUES ($1, $2)
-     ON CONFLICT (campaign_id) DO UPDATE SET state = $2`,
-    [campaignId, mode === 'cancel' ? 'stopped' : 'draining'],
-  );
+  await client.query(`UPDATE campaign_triggers SET state = $2 WHERE campaign_id = $1`, [
+    campaignId,
+    mode === 'cancel' ? 'stopped' : 'draining',
+  ]);
   await client.query(
     `UPDATE executions SET status = 'cancelled', finished_at = now()
       WHERE campaign_id = $1 AND status = 'accepted' AND started_at IS NULL AND execute_at > now()`,

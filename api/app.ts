@@ -12,7 +12,7 @@ import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
 import type { PrismaClient } from '../prisma/client';
 import type { Logger } from '../runtime/logger';
-import { authenticate } from './auth';
+import { keyAuthentication } from './auth';
 import { idempotency } from './idempotency';
 import { createMetrics } from './metrics';
 import { HttpProblem, problemHandler } from './problem';
@@ -103,12 +103,14 @@ export function createApp(deps: ApiDeps): express.Express {
     description: 'An API key: `Authorization: Bearer <key>`',
   });
   const v1 = express.Router();
-  v1.use(authenticate(prisma));
+  const keys = keyAuthentication(prisma);
+  v1.use(keys.authenticate);
   const routes = new Routes(v1, registry, idempotency(prisma));
   const services = createServices({
     client,
     prisma,
     pool: deps.pool,
+    keys,
     triggerRateLimit: deps.triggerRateLimit ?? 1000,
     taskQueue: deps.taskQueue,
     commandTimeoutMs: deps.commandTimeoutMs ?? 10_000,

@@ -5,6 +5,7 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
+import { LRUCache } from 'lru-cache';
 import type { PrismaClient } from '../prisma/client';
 import { HttpProblem } from './problem';
 import type { Role } from './schemas';
@@ -65,20 +66,47 @@ export async function ensureAdminKey(
   return (await createApiKey(prisma, 'admin (first start)', 'admin')).key;
 }
 
-/** Resolves the bearer key to a principal; 401 when missing or unknown. */
-export function authenticate(prisma: PrismaClient) {
-  return async (req: Request, _res: Response, next: NextFunction) => {
-    const header = req.get('authorization') ?? '';
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    const unauthorized = (detail: string) =>
-      new HttpProblem(401, 'UNAUTHENTICATED', detail, [], { 'WWW-Authenticate': 'Bearer' });
-    if (!match) return next(unauthorized('send an API key as "Authorization: Bearer <key>"'));
-    const row = await prisma.apiKey.findUnique({ where: { hash: hashKey(match[1]) } });
-    if (!row || row.revokedAt) return next(unauthorized('the API key is unknown or revoked'));
-    req.principal = { keyId: row.id, name: row.name, role: row.role as Role };
-    next();
+/** How long a key's lookup is remembered: a key revoked through another API process stops within this. */
+export const KEY_CACHE_TTL_MS = 5_000;
+
+/**
+ * Resolves bearer keys to principals; 401 when missing, unknown or revoked. Lookups are remembered
+ * for KEY_CACHE_TTL_MS (a hot trigger path makes hundreds of calls a second with one key); a key
+ * revoked through this process is forgotten at once (`forget`).
+ */
+export function keyAuthentication(prisma: PrismaClient) {
+  const known = new LRUCache<string, Principal | 'unknown'>({ max: 10_000, ttl: KEY_CACHE_TTL_MS });
+  async function principalOf(hash: string): Promise<Principal | 'unknown'> {
+    const cached = known.get(hash);
+    if (cached) return cached;
+    const row = await prisma.apiKey.findUnique({ where: { hash } });
+    const principal: Principal | 'unknown' =
+      !row || row.revokedAt ? 'unknown' : { keyId: row.id, name: row.name, role: row.role as Role };
+    known.set(hash, principal);
+    return principal;
+  }
+  return {
+    authenticate: async (req: Request, _res: Response, next: NextFunction) => {
+      const header = req.get('authorization') ?? '';
+      const match = /^Bearer\s+(\S+)$/i.exec(header);
+      const unauthorized = (detail: string) =>
+        new HttpProblem(401, 'UNAUTHENTICATED', detail, [], { 'WWW-Authenticate': 'Bearer' });
+      if (!match) return next(unauthorized('send an API key as "Authorization: Bearer <key>"'));
+      const principal = await principalOf(hashKey(match[1]));
+      if (principal === 'unknown') return next(unauthorized('the API key is unknown or revoked'));
+      req.principal = principal;
+      next();
+    },
+    /** Forgets key `keyId` (revoked): its next request is looked up again. */
+    forget(keyId: string): void {
+      for (const [hash, principal] of known.entries()) {
+        if (principal !== 'unknown' && principal.keyId === keyId) known.delete(hash);
+      }
+    },
   };
 }
+
+export type KeyAuthentication = ReturnType<typeof keyAuthentication>;
 
 /** 403 unless the caller's role grants `permission`. */
 export function requirePermission(permission: Permission) {

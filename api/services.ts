@@ -2,6 +2,7 @@
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import type { PrismaClient } from '../prisma/client';
+import type { KeyAuthentication } from './auth';
 import { audienceStore } from '../readmodel/audiences';
 import { campaignStore } from '../readmodel/campaigns';
 import { deliveryStore } from '../readmodel/deliveries';
@@ -17,6 +18,8 @@ export interface ServiceDeps {
   prisma: PrismaClient;
   /** A pg pool for the trigger hot path (plain SQL, advisory locks). */
   pool: Pool;
+  /** API key lookups (revoking a key forgets it). */
+  keys: KeyAuthentication;
   taskQueue: string;
   /** Trigger calls per second per API key. */
   triggerRateLimit: number;
@@ -28,6 +31,7 @@ export function createServices({
   client,
   prisma,
   pool,
+  keys,
   taskQueue,
   commandTimeoutMs,
   webhookAllowPrivate,
@@ -39,6 +43,7 @@ export function createServices({
   const queries = campaignQueries(campaigns);
   const executions = executionStore(pool);
   return {
+    keys,
     executions,
     triggers: triggerUseCases({ executions, campaigns, audiences, gateway }),
     triggerRateLimit: perKeyRateLimit(triggerRateLimit, 'trigger calls'),

@@ -11,10 +11,12 @@ import { v5 as uuidv5 } from 'uuid';
 import type { CampaignCategory, CampaignContent } from '../domain/types';
 import type { AudienceStore } from '../readmodel/audiences';
 import type { CampaignStore } from '../readmodel/campaigns';
+import { LRUCache } from 'lru-cache';
 import {
   isLive,
   type ExecutionRow,
   type ExecutionStore,
+  type NewExecution,
   type QueuedRecipient,
   type TriggerTarget,
 } from '../readmodel/executions';
@@ -41,6 +43,20 @@ export interface TriggerDeps {
 }
 
 export function triggerUseCases({ executions, campaigns, audiences, gateway }: TriggerDeps) {
+  // A live campaign as a call checks it, read at most once a second: the acceptance re-checks
+  // what matters (queue open, live, version) under the lock, in the same statement. A campaign that
+  // is not live is read every time, so a call right after its activation finds it live.
+  const recent = new LRUCache<string, TriggerTarget>({ max: 10_000, ttl: 1000 });
+  const targets = {
+    async get(campaignId: string, fresh: boolean): Promise<TriggerTarget | undefined> {
+      const cached = fresh ? undefined : recent.get(campaignId);
+      if (cached && isLive(cached)) return cached;
+      const target = await executions.target(campaignId);
+      if (target) recent.set(campaignId, target);
+      else recent.delete(campaignId);
+      return target;
+    },
+  };
   const versions = new Map<string, { content: CampaignContent; audienceId: string | null }>();
   /** A version's content and audience: immutable, so read once per process. */
   async function versionOf(campaignId: string, number: number) {
@@ -100,6 +116,16 @@ export function triggerUseCases({ executions, campaigns, audiences, gateway }: T
     };
   }
 
+  /** Accepts; a concurrent call with the same id (an idempotent repeat) answers its execution. */
+  async function acceptOnce(execution: NewExecution, version: number) {
+    try {
+      return await executions.accept(execution, version);
+    } catch (error) {
+      if ((error as { code?: string }).code !== '23505') throw error;
+      return { row: (await executions.find(execution.id))!, replayed: true, awake: true };
+    }
+  }
+
   return {
     /**
      * Accepts a trigger call: 202 once the execution is durable. With an idempotency scope the
@@ -107,13 +133,25 @@ export function triggerUseCases({ executions, campaigns, audiences, gateway }: T
      */
     async trigger(campaignId: string, call: TriggerCall, actor: string, idempotencyScope?: string) {
       const id = idempotencyScope ? uuidv5(idempotencyScope, EXECUTION_ID_NAMESPACE) : randomUUID();
-      // Checked inside the acceptance transaction, against the campaign as it is then.
-      const result = await executions.enqueue(id, campaignId, async (target) => {
+      // Checked against the campaign as recently read; the acceptance checks again under the lock.
+      for (let fresh = false; ; fresh = true) {
+        const target = await targets.get(campaignId, fresh);
         if (!target) throw new HttpProblem(404, 'CAMPAIGN_NOT_FOUND', `no campaign with id ${campaignId}`);
-        return prepare(campaignId, call, target, actor, id);
-      });
-      await wake(campaignId);
-      return result;
+        if (idempotencyScope) {
+          const existing = await executions.find(id);
+          if (existing) return { row: existing, replayed: true };
+        }
+        const { version, execution } = await prepare(campaignId, call, target, actor, id);
+        if (target.queue === null) await executions.ensureQueue(campaignId);
+        const result = await acceptOnce(execution, version);
+        if ('row' in result) {
+          if (!result.awake) await wake(campaignId);
+          return result;
+        }
+        // Refused under the lock: the campaign changed since it was read. Read it again: a new
+        // version is checked anew, anything else is refused with the reason.
+        if (fresh) refuseUnlessLive((await targets.get(campaignId, true))!, true);
+      }
     },
 
     async execution(id: string): Promise<ExecutionRow> {
@@ -151,8 +189,8 @@ export function triggerUseCases({ executions, campaigns, audiences, gateway }: T
 
 export type TriggerUseCases = ReturnType<typeof triggerUseCases>;
 
-/** 409 unless the campaign takes triggers now, saying why not. */
-function refuseUnlessLive(target: TriggerTarget): void {
+/** 409 unless the campaign takes triggers now (`always`: refused anyway), saying why not. */
+function refuseUnlessLive(target: TriggerTarget, always = false): void {
   if (target.type !== 'api_triggered') {
     throw new HttpProblem(
       409,
@@ -160,10 +198,10 @@ function refuseUnlessLive(target: TriggerTarget): void {
       `only api_triggered campaigns take trigger calls; this one is ${target.type}`,
     );
   }
-  if (isLive(target)) return;
+  if (!always && isLive(target)) return;
   const now = new Date();
   const why =
-    target.status === 'stopped' || target.queue !== 'open'
+    target.status === 'stopped' || (target.queue ?? 'open') !== 'open'
       ? 'it was stopped: it never takes triggers again'
       : target.status === 'draft'
         ? 'it was never activated'
@@ -171,7 +209,9 @@ function refuseUnlessLive(target: TriggerTarget): void {
           ? `it goes live at ${target.startAt.toISOString()}`
           : target.endAt && target.endAt <= now
             ? `it ended at ${target.endAt.toISOString()}`
-            : `it is ${target.status}`;
+            : target.status === 'live'
+              ? 'it changed while the call was checked; retry'
+              : `it is ${target.status}`;
   throw new HttpProblem(409, 'CAMPAIGN_NOT_LIVE', `the campaign takes no triggers: ${why}`);
 }
 

@@ -3,21 +3,16 @@
  * accepted (`executions`, `execution_messages`, `campaign_triggers`) and reads them for the API. The
  * dispatcher that drains the queue has its own SQL in activities/trigger-store.ts.
  *
- * The stop fence: accepting a call, sending a batch and closing the queue (a stop) all take the
- * campaign's trigger lock (a PostgreSQL advisory lock): shared to accept or send, exclusive to
- * close. So once `closeTriggers` has committed, no acceptance or batch still in flight can commit
- * after it, and every later one sees the queue closed. The lock is taken in a statement of its own:
- * the next statement's snapshot then sees what the stop committed.
+ * The stop fence is the campaign's queue row in `campaign_triggers`, created before its first call
+ * (`ensureQueue`): an acceptance locks it FOR KEY SHARE in the statement that writes the execution,
+ * a dispatcher batch FOR SHARE, a stop FOR UPDATE, which waits for both and blocks both. Under READ
+ * COMMITTED a row lock returns the row's newest committed version, so an acceptance or a batch that
+ * waited for a stop sees the queue closed, and once the stop commits none can commit after it.
+ * Acceptances never wait for each other, for the dispatcher's batches, nor for its wake marks.
  */
 import type { Pool, PoolClient } from 'pg';
 import { inTransaction } from './sql';
 import type { CampaignCategory } from '../domain/types';
-
-/** Takes the campaign's trigger lock until the transaction ends: shared, or exclusive (a stop). */
-export async function lockTriggers(client: PoolClient, campaignId: string, exclusive = false): Promise<void> {
-  const fn = exclusive ? 'pg_advisory_xact_lock' : 'pg_advisory_xact_lock_shared';
-  await client.query(`SELECT ${fn}(hashtextextended('triggers:' || $1, 0))`, [campaignId]);
-}
 
 /**
  * Snapshots a marketing execution's audience into queued messages (ids in order, one per profile)
@@ -66,8 +61,8 @@ export interface TriggerTarget {
   liveVersion: number | null;
   startAt: Date | null;
   endAt: Date | null;
-  /** `open` (also before the first trigger), `draining` or `stopped`. */
-  queue: string;
+  /** `open`, `draining` or `stopped`; null before the campaign's first call. */
+  queue: string | null;
 }
 
 /** One recipient as the queue stores it. */
@@ -115,6 +110,18 @@ export type ExecutionRow = {
   finished_at: Date | null;
 };
 
+/** An accepted call: its execution (`replayed` when its id was accepted before). */
+export interface Accepted {
+  row: ExecutionRow;
+  replayed: boolean;
+  awake: boolean;
+}
+
+/** A call refused under the lock: the campaign changed since it was checked. */
+export interface Refused {
+  refused: 'closed' | 'not_live' | 'version_changed';
+}
+
 export type OutcomeRow = {
   recipient: number;
   profile_id: string | null;
@@ -125,14 +132,14 @@ export type OutcomeRow = {
 };
 
 const TARGET = `SELECT c.type, c.category, c.channel, c.status, c.live_version AS "liveVersion",
-                       c.start_at AS "startAt", c.end_at AS "endAt", coalesce(t.state, 'open') AS queue
+                       c.start_at AS "startAt", c.end_at AS "endAt", t.state AS queue
                   FROM campaigns c LEFT JOIN campaign_triggers t ON t.campaign_id = c.id WHERE c.id = $1`;
 
 /** Whether `target` takes triggers now: live, inside its start and end. */
 export function isLive(target: TriggerTarget, now = new Date()): boolean {
   return (
     target.status === 'live' &&
-    target.queue === 'open' &&
+    (target.queue ?? 'open') === 'open' &&
     (!target.startAt || target.startAt <= now) &&
     (!target.endAt || target.endAt > now)
   );
@@ -142,57 +149,29 @@ export function executionStore(pool: Pool) {
   return {
     /** The campaign as a trigger call sees it, if it exists. */
     async target(campaignId: string): Promise<TriggerTarget | undefined> {
-      return (await pool.query<TriggerTarget>(TARGET, [campaignId])).rows[0];
+      return (await pool.query<TriggerTarget>({ name: 'trigger-target', text: TARGET, values: [campaignId] }))
+        .rows[0];
+    },
+
+    /** Creates the campaign's queue row (the stop fence) before its first call; idempotent. */
+    async ensureQueue(campaignId: string): Promise<void> {
+      await pool.query(`INSERT INTO campaign_triggers (campaign_id) VALUES ($1) ON CONFLICT DO NOTHING`, [
+        campaignId,
+      ]);
     },
 
     /**
-     * Accepts an execution durably, in one transaction under the shared trigger lock: reads the
-     * campaign as it is now (and the execution, when its id was accepted before: an idempotent
-     * repeat, answered as it is), lets `check` refuse the call or pin it to a version, then writes
-     * the execution row with one queued (or refused: unknown profile) message per recipient, the
-     * profiles the call asked to create, or (marketing, now) the audience snapshot.
+     * Accepts an execution pinned to `version`, durably, or says why not after all (the queue
+     * closed, the campaign no longer live, or a new version live since it was checked). A
+     * transactional call is one statement: the queue row locked, the campaign checked, the execution
+     * and one queued (or refused: unknown profile) message per recipient written, with the profiles
+     * the call creates. A marketing call is one transaction that also snapshots the audience (now).
+     * `awake`: whether the dispatcher was asked to wake in the last 30 s (then no signal is needed).
      */
-    async enqueue(
-      id: string,
-      campaignId: string,
-      check: (target: TriggerTarget | undefined) => Promise<{ version: number; execution: NewExecution }>,
-    ): Promise<{ row: ExecutionRow; replayed: boolean }> {
-      return inTransaction(pool, async (client) => {
-        await lockTriggers(client, campaignId);
-        const { rows } = await client.query<{ target: TriggerTarget | null; existing: ExecutionRow | null }>(
-          `SELECT (SELECT row_to_json(t) FROM (${TARGET}) t) AS target,
-                  (SELECT row_to_json(e) FROM executions e WHERE e.id = $2) AS existing`,
-          [campaignId, id],
-        );
-        const { target, existing } = rows[0];
-        if (existing) return { row: revive(existing), replayed: true };
-        const { version, execution } = await check(target ? reviveTarget(target) : undefined);
-        const later = execution.executeAt !== null && execution.executeAt > new Date();
-        if (!execution.audienceId)
-          return { row: await queueRecipients(client, execution, version), replayed: false };
-        const inserted = await client.query<ExecutionRow>(
-          `INSERT INTO executions (id, campaign_id, version, category, status, context, audience_id,
-                                   execute_at, callback_url, requested_by)
-           VALUES ($1, $2, $3, $4, 'accepted', $5, $6, $7, $8, $9) RETURNING *`,
-          [
-            execution.id,
-            execution.campaignId,
-            version,
-            execution.category,
-            JSON.stringify(execution.context),
-            execution.audienceId,
-            execution.executeAt,
-            execution.callbackUrl,
-            execution.requestedBy,
-          ],
-        );
-        if (later) return { row: inserted.rows[0], replayed: false };
-        await expandAudience(client, { ...execution, audienceId: execution.audienceId, version });
-        const row = await client.query<ExecutionRow>(`SELECT * FROM executions WHERE id = $1`, [
-          execution.id,
-        ]);
-        return { row: row.rows[0], replayed: false };
-      });
+    async accept(execution: NewExecution, version: number): Promise<Accepted | Refused> {
+      return execution.audienceId
+        ? inTransaction(pool, (client) => acceptMarketing(client, execution, version))
+        : acceptTransactional(pool, execution, version);
     },
 
     /**
@@ -267,36 +246,52 @@ export function executionStore(pool: Pool) {
   };
 }
 
-/**
- * Queues a transactional call in one statement: the execution row with its counts, and one message
- * per recipient (an unknown profile is refused unless the call creates it, which happens first).
- */
-async function queueRecipients(
-  client: PoolClient,
+/** Whether the campaign still takes this call, as SQL over `q` (the locked queue row) and `c` (the campaign). */
+const STILL_LIVE = `q.state = 'open' AND c.status = 'live' AND c.live_version = $3
+  AND (c.start_at IS NULL OR c.start_at <= now()) AND (c.end_at IS NULL OR c.end_at > now())`;
+
+/** The answer to an accept: the execution written (or found), or why the call was refused. */
+function answer(
+  r: {
+    inserted: ExecutionRow | null;
+    existing: ExecutionRow | null;
+    queue: string | null;
+    live: boolean;
+    version: number | null;
+    awake: boolean;
+  },
+  version: number,
+): Accepted | Refused {
+  if (r.existing) return { row: revive(r.existing), replayed: true, awake: r.awake };
+  if (r.inserted) return { row: revive(r.inserted), replayed: false, awake: r.awake };
+  if (r.queue !== 'open') return { refused: 'closed' };
+  return { refused: r.version !== version && r.live ? 'version_changed' : 'not_live' };
+}
+
+/** A transactional call, in one statement (see `accept`). */
+async function acceptTransactional(
+  pool: Pool,
   execution: NewExecution,
   version: number,
-): Promise<ExecutionRow> {
-  const toCreate = execution.recipients.filter((r) => r.create && r.profileId);
-  if (toCreate.length > 0) {
-    await client.query(
-      `INSERT INTO profiles (id, email, phone, push_token, attributes)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[]) ON CONFLICT DO NOTHING`,
-      [
-        toCreate.map((r) => r.profileId),
-        toCreate.map((r) => r.create!.email),
-        toCreate.map((r) => r.create!.phone),
-        toCreate.map((r) => r.create!.pushToken),
-        toCreate.map((r) => JSON.stringify(r.create!.attributes)),
-      ],
-    );
-  }
+): Promise<Accepted | Refused> {
   const rs = execution.recipients;
-  const { rows } = await client.query<ExecutionRow>(
-    `WITH r AS (
-       SELECT (r.i - 1)::int AS recipient, r.profile_id, r.address, r.context,
-              (r.profile_id IS NOT NULL AND p.id IS NULL) AS unknown
-         FROM unnest($10::text[], $11::text[], $12::jsonb[]) WITH ORDINALITY AS r(profile_id, address, context, i)
+  // A named statement: planned once per connection, not on every call.
+  const { rows } = await pool.query({
+    name: 'accept-transactional-trigger',
+    text: `WITH q AS (SELECT state, wake_at FROM campaign_triggers WHERE campaign_id = $2 FOR KEY SHARE),
+     c AS (SELECT status, live_version, start_at, end_at FROM campaigns WHERE id = $2),
+     x AS (SELECT * FROM executions WHERE id = $1),
+     ok AS (SELECT 1 FROM q, c WHERE ${STILL_LIVE} AND NOT EXISTS (SELECT 1 FROM x)),
+     r AS (
+       SELECT (r.i - 1)::int AS recipient, r.profile_id, r.address, r.context, r.creates,
+              (r.profile_id IS NOT NULL AND p.id IS NULL AND NOT r.creates) AS unknown
+         FROM unnest($10::text[], $11::text[], $12::jsonb[], $13::boolean[])
+              WITH ORDINALITY AS r(profile_id, address, context, creates, i)
          LEFT JOIN profiles p ON p.id = r.profile_id),
+     created AS (
+       INSERT INTO profiles (id, email, phone, push_token, attributes)
+       SELECT u.* FROM unnest($14::text[], $15::text[], $16::text[], $17::text[], $18::jsonb[]) AS u, ok
+       ON CONFLICT DO NOTHING),
      n AS (SELECT count(*) FILTER (WHERE NOT unknown)::int AS accepted,
                   count(*) FILTER (WHERE unknown)::int AS refused FROM r),
      e AS (
@@ -304,17 +299,20 @@ async function queueRecipients(
                                requested_by, accepted, refused, finished_at)
        SELECT $1, $2, $3, $4, CASE WHEN n.accepted = 0 THEN 'failed' ELSE 'accepted' END, $5, $6, $7, $8,
               n.accepted, n.refused, CASE WHEN n.accepted = 0 THEN now() END
-         FROM n RETURNING *),
+         FROM n, ok RETURNING *),
      m AS (
        INSERT INTO execution_messages (execution_id, recipient, campaign_id, version, profile_id, address,
                                        context, status, reason, callback)
-       SELECT $1, recipient, $2, $3, profile_id, address, context,
-              CASE WHEN unknown THEN 'refused' ELSE 'queued' END,
-              CASE WHEN unknown THEN 'unknown profile' END,
-              CASE WHEN $9 AND NOT unknown THEN 'pending' END
-         FROM r)
-     SELECT * FROM e`,
-    [
+       SELECT e.id, r.recipient, $2, $3, r.profile_id, r.address, r.context,
+              CASE WHEN r.unknown THEN 'refused' ELSE 'queued' END,
+              CASE WHEN r.unknown THEN 'unknown profile' END,
+              CASE WHEN $9 AND NOT r.unknown THEN 'pending' END
+         FROM r, e)
+     SELECT (SELECT row_to_json(e) FROM e) AS inserted, (SELECT row_to_json(x) FROM x) AS existing,
+            (SELECT state FROM q) AS queue, (SELECT live_version FROM c) AS version,
+            coalesce((SELECT ${STILL_LIVE.replace('c.live_version = $3', 'true')} FROM q, c), false) AS live,
+            coalesce((SELECT wake_at > now() - interval '30 seconds' FROM q), false) AS awake`,
+    values: [
       execution.id,
       execution.campaignId,
       version,
@@ -327,9 +325,67 @@ async function queueRecipients(
       rs.map((r) => r.profileId),
       rs.map((r) => r.address),
       rs.map((r) => (r.context ? JSON.stringify(r.context) : null)),
+      rs.map((r) => r.create !== undefined),
+      ...profilesToCreate(rs),
+    ],
+  });
+  return answer(rows[0], version);
+}
+
+/** The columns of the profiles a call creates (ids, email, phone, push token, attributes). */
+function profilesToCreate(rs: QueuedRecipient[]): unknown[] {
+  const create = rs.filter((r) => r.create && r.profileId);
+  return [
+    create.map((r) => r.profileId),
+    create.map((r) => r.create!.email),
+    create.map((r) => r.create!.phone),
+    create.map((r) => r.create!.pushToken),
+    create.map((r) => JSON.stringify(r.create!.attributes)),
+  ];
+}
+
+/** A marketing call, in one transaction: the queue row locked first, then the checks (see `accept`). */
+async function acceptMarketing(
+  client: PoolClient,
+  execution: NewExecution,
+  version: number,
+): Promise<Accepted | Refused> {
+  const locked = await client.query<{ state: string; awake: boolean }>(
+    `SELECT state, coalesce(wake_at > now() - interval '30 seconds', false) AS awake
+       FROM campaign_triggers WHERE campaign_id = $1 FOR KEY SHARE`,
+    [execution.campaignId],
+  );
+  const { rows } = await client.query(
+    `WITH q AS (SELECT $4::text AS state), c AS (SELECT * FROM campaigns WHERE id = $2)
+     SELECT NULL AS inserted, (SELECT row_to_json(x) FROM executions x WHERE x.id = $1) AS existing,
+            $4 AS queue, (SELECT live_version FROM c) AS version,
+            coalesce((SELECT ${STILL_LIVE.replace('c.live_version = $3', 'true')} FROM q, c), false) AS live,
+            coalesce((SELECT ${STILL_LIVE} FROM q, c), false) AS ok`,
+    [execution.id, execution.campaignId, version, locked.rows[0]?.state ?? null],
+  );
+  const checked = { ...rows[0], awake: locked.rows[0]?.awake ?? false };
+  if (checked.existing || !checked.ok) return answer(checked, version);
+  await client.query(
+    `INSERT INTO executions (id, campaign_id, version, category, status, context, audience_id,
+                             execute_at, callback_url, requested_by)
+     VALUES ($1, $2, $3, $4, 'accepted', $5, $6, $7, $8, $9)`,
+    [
+      execution.id,
+      execution.campaignId,
+      version,
+      execution.category,
+      JSON.stringify(execution.context),
+      execution.audienceId,
+      execution.executeAt,
+      execution.callbackUrl,
+      execution.requestedBy,
     ],
   );
-  return rows[0];
+  if (execution.executeAt === null || execution.executeAt <= new Date()) {
+    await expandAudience(client, { ...execution, audienceId: execution.audienceId!, version });
+  }
+  const row = await client.query<ExecutionRow>(`SELECT * FROM executions WHERE id = $1`, [execution.id]);
+  return { row: row.rows[0], replayed: false, awake: checked.awake };
 }
 
 /** An execution row read through row_to_json: its timestamps back to dates. */
@@ -341,15 +397,6 @@ function revive(row: ExecutionRow): ExecutionRow {
     created_at: date(row.created_at)!,
     started_at: date(row.started_at),
     finished_at: date(row.finished_at),
-  };
-}
-
-/** A target read through row_to_json: its dates back to dates. */
-function reviveTarget(t: TriggerTarget): TriggerTarget {
-  return {
-    ...t,
-    startAt: t.startAt === null ? null : new Date(t.startAt),
-    endAt: t.endAt === null ? null : new Date(t.endAt),
   };
 }
 

@@ -6,7 +6,7 @@ import { apiKeyCreatedSchema, apiKeyListSchema, apiKeySchema, createKeySchema, i
 import type { Services } from '../services';
 import { toKey } from '../views';
 
-export function keyRoutes(routes: Routes, { prisma }: Services): void {
+export function keyRoutes(routes: Routes, { prisma, keys }: Services): void {
   routes.add({
     method: 'post',
     path: '/v1/api-keys',
@@ -58,6 +58,7 @@ export function keyRoutes(routes: Routes, { prisma }: Services): void {
         where: { id: row.id },
         data: { revokedAt: row.revokedAt ?? new Date() },
       });
+      keys.forget(row.id);
       res.json(toKey(revoked));
     },
   });

@@ -61,7 +61,10 @@ export async function startBenchStack(taskQueue = `bench-${Date.now()}`) {
   });
   const running = worker.run();
   const client = new Client({ connection });
-  const app = createApp({ client, prisma, pool, taskQueue, logger: pino({ level: 'silent' }) });
+  // The API's own pool, as `npm run api` has (the worker keeps `pool`).
+  const apiPool = new Pool({ connectionString: databaseUrl, max: 20 });
+  apiPool.on('error', () => undefined);
+  const app = createApp({ client, prisma, pool: apiPool, taskQueue, logger: pino({ level: 'silent' }) });
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const { key } = await createApiKey(prisma, `bench-${Date.now()}`, 'admin');
@@ -84,6 +87,7 @@ export async function startBenchStack(taskQueue = `bench-${Date.now()}`) {
       await running;
       await prisma.$disconnect();
       await pool.end();
+      await apiPool.end();
       for (const cleanup of cleanups.reverse()) await cleanup();
     },
   };

@@ -32,8 +32,15 @@ async function liveCampaign(ctx: BenchContext): Promise<string> {
 }
 
 /** Fires trigger calls at `rate` per second for `seconds`; autocannon's own figures. */
-function fire(ctx: BenchContext, id: string, rate: number, seconds: number, recipients: number) {
-  const list = Array.from({ length: recipients }, (_, i) => ({ phone: `+336[<id>]${i}` }));
+async function fire(ctx: BenchContext, id: string, rate: number, seconds: number, recipients: number) {
+  const list = Array.from({ length: recipients }, (_, i) => ({ phone: `+336${String(i).padStart(8, '0')}` }));
+  // One call first: a refusal here is a bench bug, shown rather than counted 10,000 times.
+  const probe = await fetch(`${ctx.apiUrl}/v1/campaigns/${id}/trigger`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ctx.apiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ context: { code: 'probe' }, recipients: list }),
+  });
+  if (probe.status !== 202) throw new Error(`trigger probe: ${probe.status} ${await probe.text()}`);
   return autocannon({
     url: `${ctx.apiUrl}/v1/campaigns/${id}/trigger`,
     method: 'POST',
@@ -43,6 +50,8 @@ function fire(ctx: BenchContext, id: string, rate: number, seconds: number, reci
     overallRate: rate,
     connections: 50,
     duration: seconds,
+    // Its own thread: the load generator does not share the API's event loop.
+    workers: 1,
   });
 }
 
@@ -93,7 +102,12 @@ export async function triggerRateScenario(ctx: BenchContext, rate: number, secon
       })
       .catch(() => undefined);
   }, 1000);
-  const load = await fire(ctx, id, rate, seconds, 1).finally(() => clearInterval(sampler));
+  let load: autocannon.Result;
+  try {
+    load = await fire(ctx, id, rate, seconds, 1);
+  } finally {
+    clearInterval(sampler);
+  }
   await drained(ctx, id);
   const recorded = await acceptToRecorded(ctx, id);
   return {
