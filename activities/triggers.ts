@@ -9,7 +9,7 @@
  * is empty, so a stream of calls keeps one activity busy instead of adding to history.
  *
  * Exactly-once bookkeeping, as for runs: a message is sent at most once per attempt and recorded in
- * the batch's transaction; a batch holds the shared trigger lock and a share lock on the queue row,
+ * the batch's transaction; a batch holds a share lock on the queue row (a stop's FOR UPDATE waits for it),
  * sends only while the queue is not `stopped` and this attempt owns it (a newer attempt's claim
  * waits for the batch in flight); a batch interrupted by a crash is sent again by the retry (network
  * channels: at least once, keyed `<execution>:<recipient>` for receivers to deduplicate).

@@ -16,7 +16,7 @@ import { triggerUseCases } from './triggers';
 export interface ServiceDeps {
   client: Client;
   prisma: PrismaClient;
-  /** A pg pool for the trigger hot path (plain SQL, advisory locks). */
+  /** A pg pool for the trigger hot path (plain SQL, row locks). */
   pool: Pool;
   /** API key lookups (revoking a key forgets it). */
   keys: KeyAuthentication;

@@ -37,7 +37,7 @@ export const { cancelRun, runCounts } = wf.proxyLocalActivities<CampaignActiviti
   summary: 'stop the run in flight',
 });
 
-// closeTriggers waits for the acceptances and the batch in flight under the trigger lock.
+// closeTriggers waits for the acceptances and the batch in flight (it locks the queue row).
 export const { closeTriggers } = wf.proxyLocalActivities<CampaignActivities>({
   startToCloseTimeout: '5 minutes',
   summary: 'close the trigger queue',
