@@ -103,7 +103,12 @@ export const createCampaignSchema = z
     message: 'is for api_triggered campaigns only',
     path: ['category'],
   })
-  .meta({ id: 'CreateCampaign' });
+  // The same rule in JSON Schema: `category` only when `type` is api_triggered.
+  .meta({
+    id: 'CreateCampaign',
+    if: { not: { required: ['type'], properties: { type: { const: 'api_triggered' } } } },
+    then: { not: { required: ['category'] } },
+  });
 
 /** A field that moved to PATCH /v1/campaigns/:id: refused here, naming it and saying where it went. */
 const campaignLevel = () =>
