@@ -448,7 +448,7 @@ describe('API-triggered campaigns', () => {
     }
   });
 
-  it('a stream of 300 calls adds no history per call', async () => {
+  it('a stream of 300 calls adds no history per call; operators see the totals', async () => {
     const id = await liveCampaign({ category: 'transactional', channel: 'sms', content: { body: 'hi' } });
     const handle = stack.client.workflow.getHandle(campaignWorkflowId(id));
     const before = (await handle.describe()).historyLength;
@@ -471,6 +471,18 @@ describe('API-triggered campaigns', () => {
             [id],
           )
         ).rowCount === 300,
+      30_000,
+    );
+    // Operators see the totals in the campaign's current details once the dispatcher reports.
+    await until(
+      'the operator card shows the totals',
+      async () => {
+        const card = (await handle.query<{ currentDetails: string }>('__temporal_workflow_metadata'))
+          .currentDetails;
+        return /\*\*triggered:\*\* 300 execution\(s\) finished, 300 message\(s\) sent; last: `[0-9a-f-]{36}` on v1/.test(
+          card,
+        );
+      },
       30_000,
     );
     const grown = (await handle.describe()).historyLength - before;

@@ -39,8 +39,7 @@ import { OperatorView } from './operator-view';
 import { PATCHES } from './patches';
 import { refuseAsFailure } from './refusals';
 import { campaignRunWorkflow, runWorkflowId } from './run';
-import { TriggerDispatcher } from './trigger-dispatcher';
-import { usesContext } from '../domain/context';
+import { callContextRule, TriggerDispatcher } from './trigger-dispatcher';
 
 /**
  * Workflow time. Inside the workflow sandbox `Date` is Temporal's deterministic replacement (the
@@ -174,10 +173,13 @@ export class CampaignManager {
     const rules = {
       inputRule: inputErrors(command).length === 0 || wf.patched(PATCHES.inputRule),
       // Asked only when an api_triggered draft involves the call context, so other histories carry no marker.
-      callContext: !this.activatesCallContext(command) || wf.patched(PATCHES.callContext),
+      callContext: callContextRule(this.current, command),
     };
     const counted = await this.stopRun(command, rules);
-    const triggered = await this.stopTriggers(command, rules);
+    // Refused early, before touching the trigger queue; decided again below, after the awaits.
+    const triggered = await this.triggers.stop(command, () =>
+      refuseAsFailure(() => check(this.current, command, workflowNow(), rules)),
+    );
     // After the last await: decide from the state as it is now.
     const transition = refuseAsFailure(() => apply(this.current, command, workflowNow(), rules));
     if (transition?.receipt) {
@@ -305,25 +307,6 @@ export class CampaignManager {
       run = now;
     }
     return counted;
-  }
-
-  /** Whether `command` activates an api_triggered draft whose content involves the call context. */
-  private activatesCallContext(command: Command): boolean {
-    const { type, draft } = this.current;
-    return command.type === 'activate' && type === 'api_triggered' && !!draft && usesContext(draft.content);
-  }
-
-  /**
-   * For a stop of an api_triggered campaign: close its trigger queue first (no call accepted, and
-   * for `cancel` nothing queued leaves, once the stop returns) and count it for the receipt.
-   */
-  private async stopTriggers(command: Command, rules: CommandRules): Promise<StopReceipt['triggered']> {
-    if (command.type !== 'stop' || this.current.type !== 'api_triggered') return undefined;
-    if (isReplay(this.current, command.requestId)) return undefined;
-    // Refuse early, before touching the queue; `execute` decides again after the awaits.
-    refuseAsFailure(() => check(this.current, command, workflowNow(), rules));
-    if (!wf.patched(PATCHES.triggerQueue)) return undefined;
-    return this.triggers.close(command);
   }
 
   /** Resolves once the projection has caught up with the current state. */

@@ -5,8 +5,25 @@
  * PostgreSQL (readmodel/executions.ts, activities/triggers.ts): a trigger call costs no history.
  */
 import * as wf from '@temporalio/workflow';
-import type { CampaignState, StopCampaign, StopReceipt, TriggerTotals } from '../domain/types';
+import { usesContext } from '../domain/context';
+import { isReplay } from '../domain/lifecycle';
+import type { CampaignState, Command, StopReceipt, TriggerTotals } from '../domain/types';
 import { closeTriggers, dispatchTriggers } from './campaign-activities';
+import { PATCHES } from './patches';
+
+/**
+ * The review rule for `command`: whether templates may use the call context. Asked of `patched()`
+ * only when an api_triggered draft being activated involves the context, so other histories carry
+ * no marker (before triggers, such a draft failed review).
+ */
+export function callContextRule(state: CampaignState, command: Command): boolean {
+  const involved =
+    command.type === 'activate' &&
+    state.type === 'api_triggered' &&
+    !!state.draft &&
+    usesContext(state.draft.content);
+  return !involved || wf.patched(PATCHES.callContext);
+}
 
 /** What the dispatcher needs of its campaign. */
 export interface TriggerHost {
@@ -46,11 +63,18 @@ export class TriggerDispatcher {
   }
 
   /**
-   * For a stop: closes the queue (then no call is accepted and, for `cancel`, no queued message
-   * leaves) and returns what the receipt counts. A `cancel` also ends the dispatcher in flight.
+   * For a stop of an api_triggered campaign: closes the queue first (once the stop returns no call
+   * is accepted and, for `cancel`, no queued message leaves; the dispatcher in flight is ended) and
+   * returns what the receipt counts. `refuseEarly` throws when the stop will be refused anyway.
    */
-  async close(command: StopCampaign): Promise<StopReceipt['triggered']> {
-    const counted = await closeTriggers({ campaignId: this.campaign.state.id, mode: command.mode });
+  async stop(command: Command, refuseEarly: () => void): Promise<StopReceipt['triggered']> {
+    const state = this.campaign.state;
+    if (command.type !== 'stop' || state.type !== 'api_triggered' || isReplay(state, command.requestId)) {
+      return undefined;
+    }
+    refuseEarly();
+    if (!wf.patched(PATCHES.triggerQueue)) return undefined;
+    const counted = await closeTriggers({ campaignId: state.id, mode: command.mode });
     if (command.mode === 'cancel') this.scope?.cancel();
     return counted;
   }
