@@ -281,6 +281,15 @@ describe('API-triggered campaigns', () => {
       [ids[2], 'sent', null],
     ]);
     expect(done.status).toBe('succeeded');
+    // A call for later fires when it is due (a timer in the campaign workflow, or the dispatcher awake).
+    const executeAt = new Date(Date.now() + 2000).toISOString();
+    const due = await post(`/v1/campaigns/${id}/trigger`, { executeAt, context: { pct: 30 } });
+    expect(due.body).toMatchObject({ status: 'accepted', executeAt });
+    const fired = await finished(due.body.executionId);
+    expect(fired.counts).toMatchObject({ sent: 2, excluded: 1 });
+    expect(Date.parse((fired as unknown as { startedAt: string }).startedAt)).toBeGreaterThanOrEqual(
+      Date.parse(executeAt),
+    );
     const later = await post(`/v1/campaigns/${id}/trigger`, {
       executeAt: new Date(Date.now() + 3_600_000).toISOString(),
     });
