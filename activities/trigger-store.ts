@@ -23,6 +23,8 @@ export interface QueuedMessage {
   subscribed: boolean | null;
   attributes: Record<string, unknown> | null;
   known: boolean;
+  /** Whether the message has been failing for longer than the retry window: a transient error is final. */
+  expired: boolean;
 }
 
 /** A message's outcome, to record. */
@@ -91,24 +93,47 @@ export async function startDueExecutions(client: PoolClient, campaignId: string)
   return rows.length;
 }
 
-/** The first queued messages, in queue order, with their profiles and execution context. */
+/**
+ * The first queued messages that are due (not waiting for a retry), in queue order, with their
+ * profiles and execution context; `expired` when a message was queued longer than `windowMs` ago.
+ */
 export async function takeQueued(
   client: PoolClient,
   campaignId: string,
   limit: number,
+  windowMs: number,
 ): Promise<QueuedMessage[]> {
   const { rows } = await client.query<QueuedMessage>(
     `SELECT m.execution_id, m.recipient, m.version, e.category, m.profile_id, m.address, m.context,
             e.context AS shared_context, p.email, p.phone, p.push_token, p.subscribed, p.attributes,
-            (p.id IS NOT NULL) AS known
+            (p.id IS NOT NULL) AS known, m.created_at < now() - make_interval(secs => $3 / 1000.0) AS expired
        FROM execution_messages m
        JOIN executions e ON e.id = m.execution_id
        LEFT JOIN profiles p ON p.id = m.profile_id
-      WHERE m.campaign_id = $1 AND m.status = 'queued'
+      WHERE m.campaign_id = $1 AND m.status = 'queued' AND (m.retry_at IS NULL OR m.retry_at <= now())
       ORDER BY m.seq LIMIT $2`,
-    [campaignId, limit],
+    [campaignId, limit, windowMs],
   );
   return rows;
+}
+
+/**
+ * Puts off messages a transient channel error left queued: the next try after 5 s, doubling with
+ * each attempt up to 5 minutes; the error kept as the reason meanwhile.
+ */
+export async function retryLater(
+  client: PoolClient,
+  transient: Array<{ executionId: string; recipient: number; error: string }>,
+): Promise<void> {
+  if (transient.length === 0) return;
+  await client.query(
+    `UPDATE execution_messages m
+        SET attempts = m.attempts + 1, reason = t.error,
+            retry_at = now() + make_interval(secs => least(300, 5 * 2 ^ least(m.attempts, 10)))
+       FROM unnest($1::uuid[], $2::int[], $3::text[]) AS t(execution_id, recipient, error)
+      WHERE m.execution_id = t.execution_id AND m.recipient = t.recipient AND m.status = 'queued'`,
+    [transient.map((t) => t.executionId), transient.map((t) => t.recipient), transient.map((t) => t.error)],
+  );
 }
 
 /** The content of `version`, for rendering. */
@@ -232,14 +257,15 @@ export async function closeQueue(
   return { executions: rows[0].executions, sent: rows[0].sent, cancelled };
 }
 
-/** When the next execution scheduled for later, or the next callback retry, is due, if any. */
+/** When the next execution scheduled for later, message retry or callback retry is due, if any. */
 export async function nextDue(pool: Pool, campaignId: string): Promise<Date | null> {
   const { rows } = await pool.query<{ at: Date | null }>(
     `SELECT least(
        (SELECT min(execute_at) FROM executions
          WHERE campaign_id = $1 AND status = 'accepted' AND started_at IS NULL AND execute_at IS NOT NULL),
        (SELECT min(coalesce(callback_at, now())) FROM execution_messages
-         WHERE campaign_id = $1 AND callback = 'pending' AND status <> 'queued')) AS at`,
+         WHERE campaign_id = $1 AND callback = 'pending' AND status <> 'queued'),
+       (SELECT min(retry_at) FROM execution_messages WHERE campaign_id = $1 AND status = 'queued')) AS at`,
     [campaignId],
   );
   return rows[0].at;
@@ -257,7 +283,8 @@ export async function refreshWake(pool: Pool, campaignId: string): Promise<void>
 export async function goIdle(pool: Pool, campaignId: string): Promise<boolean> {
   await pool.query(`UPDATE campaign_triggers SET wake_at = NULL WHERE campaign_id = $1`, [campaignId]);
   const { rows } = await pool.query<{ busy: boolean }>(
-    `SELECT EXISTS (SELECT 1 FROM execution_messages WHERE campaign_id = $1 AND status = 'queued')
+    `SELECT EXISTS (SELECT 1 FROM execution_messages WHERE campaign_id = $1 AND status = 'queued'
+                      AND (retry_at IS NULL OR retry_at <= now()))
          OR EXISTS (SELECT 1 FROM executions WHERE campaign_id = $1 AND status = 'accepted'
                        AND started_at IS NULL AND audience_id IS NOT NULL
                        AND (execute_at IS NULL OR execute_at <= now())) AS busy`,

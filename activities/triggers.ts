@@ -12,7 +12,10 @@
  * the batch's transaction; a batch holds a share lock on the queue row (a stop's FOR UPDATE waits for it),
  * sends only while the queue is not `stopped` and this attempt owns it (a newer attempt's claim
  * waits for the batch in flight); a batch interrupted by a crash is sent again by the retry (network
- * channels: at least once, keyed `<execution>:<recipient>` for receivers to deduplicate).
+ * channels: at least once, keyed `<execution>:<recipient>` for receivers to deduplicate). A message a
+ * transient channel error left queued is tried again on its own back-off (`retry_at`: 5 s doubling
+ * to 5 minutes) while the rest of the queue goes on; once queued for longer than the retry window
+ * (`DELIVERY_RETRY_WINDOW`) its transient error is final (`failed`, `unreachable: …`).
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Pool } from 'pg';
@@ -30,6 +33,7 @@ import {
   nextDue,
   recordOutcomes,
   refreshWake,
+  retryLater,
   startDueExecutions,
   takeQueued,
   versionContent,
@@ -69,6 +73,7 @@ export interface DispatchPacing {
 
 export function createTriggerActivities(pool: Pool, config: DeliveryConfig, pacing: DispatchPacing = {}) {
   const sender = createBatchSender(config);
+  const retryWindowMs = config.transientRetry?.windowMs ?? 24 * 3_600_000;
   // Outcome callbacks: signed like webhook messages, with the same SSRF guard.
   const callbacks = createWebhookSender({
     secret: config.webhookSecret,
@@ -89,10 +94,14 @@ export function createTriggerActivities(pool: Pool, config: DeliveryConfig, paci
     return content;
   }
 
-  /** Sends queued messages grouped by execution; returns the outcomes and transient errors. */
+  /**
+   * Sends queued messages grouped by execution; returns the outcomes, and the messages a transient
+   * channel error left queued (the batch stops at the first: the channel is failing for now). A
+   * message queued longer than the retry window gets no more tries: its transient error is final.
+   */
   async function sendAll(input: DispatchInput, queued: QueuedMessage[], onSent: () => void) {
     const outcomes: MessageOutcome[] = [];
-    const transient: string[] = [];
+    const transient: Array<{ executionId: string; recipient: number; error: string }> = [];
     const byExecution = new Map<string, QueuedMessage[]>();
     for (const m of queued) byExecution.set(m.execution_id, [...(byExecution.get(m.execution_id) ?? []), m]);
     for (const [executionId, messages] of byExecution) {
@@ -108,9 +117,6 @@ export function createTriggerActivities(pool: Pool, config: DeliveryConfig, paci
           rendered: null,
         });
       }
-      const recipients = messages
-        .filter((m) => !refused.includes(m))
-        .map((m) => toRecipient(input.channel, m));
       const job = {
         campaignId: input.campaignId,
         version: { number: version, content, schedule: {}, activatedAt: '', activatedBy: '', basedOn: null },
@@ -118,18 +124,26 @@ export function createTriggerActivities(pool: Pool, config: DeliveryConfig, paci
         source: { execution: executionId },
         consent: category !== 'transactional',
       };
-      const result = await sender.send(job, recipients, { onSent });
-      for (const o of result.outcomes) {
-        outcomes.push({
-          executionId,
-          recipient: Number(o.id),
-          status: o.status,
-          reason: o.reason,
-          rendered: o.rendered,
-        });
+      for (const giveUp of [false, true]) {
+        const recipients = messages
+          .filter((m) => !refused.includes(m) && m.expired === giveUp)
+          .map((m) => toRecipient(input.channel, m));
+        if (recipients.length === 0) continue;
+        const result = await sender.send(job, recipients, { onSent, giveUp });
+        for (const o of result.outcomes) {
+          outcomes.push({
+            executionId,
+            recipient: Number(o.id),
+            status: o.status,
+            reason: o.reason,
+            rendered: o.rendered,
+          });
+        }
+        transient.push(
+          ...result.transient.map((t) => ({ executionId, recipient: Number(t.id), error: t.error })),
+        );
+        if (transient.length > 0) return { outcomes, transient };
       }
-      transient.push(...result.transient.map((t) => t.error));
-      if (transient.length > 0) break;
     }
     return { outcomes, transient };
   }
@@ -139,7 +153,7 @@ export function createTriggerActivities(pool: Pool, config: DeliveryConfig, paci
      * Drains the campaign's trigger queue batch by batch (see the file comment). Returns after its
      * time slice, once the queue stayed empty for the linger time, after a `cancel` stop, or when
      * the workflow cancels it; throws (retried by Temporal) when a newer attempt took the queue
-     * over, when the worker shuts down, and after a batch that met transient channel errors.
+     * over, and when the worker shuts down.
      */
     async dispatchTriggers(input: DispatchInput): Promise<DispatchReport> {
       const ctx = Context.current();
@@ -179,11 +193,13 @@ export function createTriggerActivities(pool: Pool, config: DeliveryConfig, paci
             const lock = await lockQueue(client, input.campaignId, owner);
             if (lock !== 'send') return lock;
             await startDueExecutions(client, input.campaignId);
-            const queued = await takeQueued(client, input.campaignId, batch);
-            if (queued.length === 0) return { progress: [] as ExecutionProgress[], transient: [], taken: 0 };
+            const queued = await takeQueued(client, input.campaignId, batch, retryWindowMs);
+            if (queued.length === 0) return { progress: [] as ExecutionProgress[], taken: 0 };
             const sent = await sendAll(input, queued, () => ctx.heartbeat(report.sent));
             const progress = await recordOutcomes(client, sent.outcomes);
-            return { progress, transient: sent.transient, taken: queued.length };
+            // Left queued, each tried again on its own back-off; the rest of the queue goes on.
+            await retryLater(client, sent.transient);
+            return { progress, taken: queued.length };
           });
           if (done === 'stopped') break;
           if (done === 'stale') {
@@ -200,14 +216,6 @@ export function createTriggerActivities(pool: Pool, config: DeliveryConfig, paci
             if (!report.lastExecution || at >= report.lastExecution.at) {
               report.lastExecution = { id: p.id, at, version: p.version };
             }
-          }
-          if (done.transient.length > 0) {
-            const delay = Math.min(300_000, 5_000 * 2 ** Math.min(10, info.attempt - 1));
-            throw ApplicationFailure.create({
-              message: `${done.transient.length} message(s) could not be sent for now (${done.transient[0]}); retrying in ${delay} ms`,
-              type: 'TransientDeliveryFailure',
-              nextRetryDelay: delay,
-            });
           }
           kickCallbacks();
           if (done.taken > 0) {

@@ -5,6 +5,8 @@
  * scheduled executions and their cancellation, callbacks, and history that does not grow per call.
  */
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import request from 'supertest';
 import { createApp } from '../api/app';
@@ -366,6 +368,45 @@ describe('API-triggered campaigns', () => {
       expect(open.rowCount).toBe(0);
     } finally {
       await slow.close();
+    }
+  });
+
+  it('a message a receiver refuses for now is retried on its own back-off; the queue behind it goes on', async () => {
+    // 503 for the first 6 requests of the first call's message (the sender's own 5 tries, then one
+    // more), 200 for everything else.
+    const hits = new Map<string, number>();
+    const server = http.createServer((req, res) => {
+      const key = String(req.headers['idempotency-key']);
+      hits.set(key, (hits.get(key) ?? 0) + 1);
+      req.resume();
+      req.on('end', () => res.writeHead(key === flaky && hits.get(key)! <= 6 ? 503 : 200).end());
+    });
+    let flaky = '';
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { ids } = await createAudience(stack.pool, 2);
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+      const id = await liveCampaign({ category: 'transactional', channel: 'webhook', content: { url } });
+      const first = await post(`/v1/campaigns/${id}/trigger`, { recipients: [{ profileId: ids[0] }] });
+      flaky = `${first.body.executionId}:0`;
+      const second = await post(`/v1/campaigns/${id}/trigger`, { recipients: [{ profileId: ids[1] }] });
+      const behind = await finished(second.body.executionId);
+      expect(behind.status).toBe('succeeded');
+      const waiting = await stack.pool.query(
+        `SELECT status, attempts, reason FROM execution_messages WHERE execution_id = $1`,
+        [first.body.executionId],
+      );
+      expect(waiting.rows[0]).toMatchObject({
+        status: 'queued',
+        attempts: 1,
+        reason: expect.stringMatching(/503/),
+      });
+      const retried = await finished(first.body.executionId);
+      expect(retried.outcomes[0]).toMatchObject({ status: 'delivered' });
+      expect(hits.get(flaky)).toBe(7);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 

@@ -55,6 +55,8 @@ CREATE TABLE "execution_messages" (
     "rendered" JSONB,
     "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "sent_at" TIMESTAMPTZ(3),
+    "attempts" INTEGER NOT NULL DEFAULT 0,
+    "retry_at" TIMESTAMPTZ(3),
     "callback" TEXT,
     "callback_attempts" INTEGER NOT NULL DEFAULT 0,
     "callback_at" TIMESTAMPTZ(3),
