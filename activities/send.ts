@@ -18,6 +18,7 @@ import type { CampaignVersion, Channel } from '../domain/types';
 import { createSmtpSender, createWebhookSender, type DeliveryResult } from './channels';
 import type { DeliveryConfig, RunInput } from './delivery';
 import { ADDRESS } from './run-store';
+import { addTracking, unsubscribeHeaders } from './tracking-links';
 
 /** A profile, as a batch reads it. */
 export interface Recipient {
@@ -68,6 +69,18 @@ export function createBatchSender(config: DeliveryConfig): BatchSender {
     ...config.webhook,
   });
   const smtp = config.smtp ? createSmtpSender(config.smtp) : undefined;
+  /** The rendered message with tracking links, pixel and unsubscribe added (when tracking is configured). */
+  const renderTracked = (input: RunInput, r: Recipient) => {
+    const rendered = render(input.version, r);
+    if (!config.tracking) return rendered;
+    const ref = { campaignId: input.campaignId, version: input.version.number, recipient: r.id };
+    return addTracking(
+      config.tracking,
+      input.channel,
+      { ...ref, source: 'run', sourceId: String(input.number) },
+      rendered,
+    );
+  };
 
   const isNetwork = (channel: Channel) =>
     channel === 'webhook' || (channel === 'email' && smtp !== undefined);
@@ -95,6 +108,8 @@ export function createBatchSender(config: DeliveryConfig): BatchSender {
             to: r.email!,
             subject: rendered.subject ?? '',
             text: rendered.body ?? '',
+            ...(rendered.html !== undefined ? { html: rendered.html } : {}),
+            headers: unsubscribeHeaders(rendered),
             messageId: `<${key}@campaign-orchestrator>`,
           });
     return outcome(channel, r, result, rendered);
@@ -114,7 +129,7 @@ export function createBatchSender(config: DeliveryConfig): BatchSender {
       if (!isNetwork(input.channel)) {
         // outbox: the message is stored, readable through GET /v1/campaigns/:id/messages.
         for (const r of eligible) {
-          result.outcomes.push(outcome(input.channel, r, { status: 'delivered' }, render(input.version, r)));
+          result.outcomes.push(outcome(input.channel, r, { status: 'delivered' }, renderTracked(input, r)));
         }
         return result;
       }
@@ -123,7 +138,7 @@ export function createBatchSender(config: DeliveryConfig): BatchSender {
         const slice = eligible.slice(i, i + concurrency);
         await Promise.all(
           slice.map(async (r) => {
-            const rendered = render(input.version, r);
+            const rendered = renderTracked(input, r);
             try {
               result.outcomes.push(await sendOne(input, r, rendered));
               options.onSent?.();

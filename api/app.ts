@@ -11,6 +11,8 @@ import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
 import type { PrismaClient } from '../prisma/client';
 import type { Logger } from '../runtime/logger';
+import { trackingConfig } from '../runtime/config';
+import type { TrackingConfig } from '../runtime/tracking-tokens';
 import { authenticate } from './auth';
 import { idempotency } from './idempotency';
 import { createMetrics } from './metrics';
@@ -23,6 +25,8 @@ import { draftRoutes } from './routes/draft';
 import { keyRoutes } from './routes/keys';
 import { lifecycleRoutes } from './routes/lifecycle';
 import { profileRoutes } from './routes/profiles';
+import { reportRoutes } from './routes/reports';
+import { trackingRoutes } from './routes/tracking';
 import { versionRoutes } from './routes/versions';
 import { createServices } from './services';
 
@@ -35,6 +39,8 @@ export interface ApiDeps {
   commandTimeoutMs?: number;
   /** Allow webhook targets on loopback and private networks (default false; tests set it). */
   webhookAllowPrivate?: boolean;
+  /** Keys that verify tracking tokens (default: the development settings, as the worker's default). */
+  tracking?: TrackingConfig;
 }
 
 export function createApp(deps: ApiDeps): express.Express {
@@ -114,11 +120,17 @@ export function createApp(deps: ApiDeps): express.Express {
     profileRoutes,
     audienceRoutes,
     deliveryRoutes,
+    reportRoutes,
     keyRoutes,
   ]) {
     register(routes, services);
   }
   routes.close();
+  // Public tracking routes (open pixel, links, unsubscribe): no API key, no Idempotency-Key.
+  const open = express.Router();
+  const publicRoutes = new Routes(open, registry, (_req, _res, next) => next());
+  trackingRoutes(publicRoutes, services, deps.tracking ?? trackingConfig({}));
+  publicRoutes.close();
 
   const document = new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
@@ -140,6 +152,7 @@ export function createApp(deps: ApiDeps): express.Express {
     swaggerUi.setup(document, { customSiteTitle: 'campaign-orchestrator API' }),
   );
 
+  app.use(open);
   app.use(v1);
   app.use((req, _res, next) =>
     next(new HttpProblem(404, 'ROUTE_NOT_FOUND', `no route for ${req.method} ${req.path}`)),

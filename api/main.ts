@@ -3,7 +3,7 @@
  */
 import { Client } from '@temporalio/client';
 import { createPrisma } from '../prisma/client';
-import { ConfigError, connectClient, databaseUrl, temporalSettings } from '../runtime/config';
+import { ConfigError, connectClient, databaseUrl, temporalSettings, trackingConfig } from '../runtime/config';
 import { logger } from '../runtime/logger';
 import { runUntilSignal } from '../runtime/shutdown';
 import { createApp } from './app';
@@ -44,6 +44,7 @@ export async function startApi(env: NodeJS.ProcessEnv = process.env) {
     taskQueue: settings.taskQueue,
     logger,
     webhookAllowPrivate: env.WEBHOOK_ALLOW_PRIVATE === 'true',
+    tracking: trackingConfig(env),
   });
   const server = await new Promise<import('node:http').Server>((resolve, reject) => {
     const s = app.listen(port, () => resolve(s));

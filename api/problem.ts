@@ -34,6 +34,7 @@ export type ProblemCode =
   | 'AUDIENCE_EXISTS'
   | 'FILTER_AUDIENCE'
   | 'UNKNOWN_PROFILES'
+  | 'TOKEN_NOT_FOUND'
   // the service itself
   | 'WORKFLOW_UNAVAILABLE'
   | 'INTERNAL';

@@ -4,6 +4,8 @@ import type { PrismaClient } from '../prisma/client';
 import { audienceStore } from '../readmodel/audiences';
 import { campaignStore } from '../readmodel/campaigns';
 import { deliveryStore } from '../readmodel/deliveries';
+import { reportStore } from '../readmodel/reports';
+import { trackingStore } from '../readmodel/tracking';
 import { campaignCommands } from './campaign-commands';
 import { campaignQueries } from './campaign-queries';
 import { TemporalGateway } from './temporal-gateway';
@@ -30,6 +32,8 @@ export function createServices({
     prisma,
     audiences,
     deliveries: deliveryStore(prisma),
+    reports: reportStore(prisma),
+    tracking: trackingStore(prisma),
     queries,
     commands: campaignCommands({ gateway, queries, audiences, webhookAllowPrivate }),
   };

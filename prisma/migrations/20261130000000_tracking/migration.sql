@@ -115,7 +115,7 @@ CREATE TRIGGER messages_counted AFTER INSERT ON "messages"
 -- link) and unsubscribe of a message, and its first hard bounce, count once more as unique.
 --   open  human → opened            open machine_open → opened_machine (detail: reason)
 --   click human → clicked (detail: link)   click bot_click → clicked_bot (detail: reason)
---   bounce → bounced (detail: hard|soft)   complaint → complained
+--   bounce → bounced_hard | bounced_soft   complaint → complained
 --   firsts: opened_unique, clicked_unique, link_clicked_unique (detail: link), unsubscribed,
 --           bounced_hard_unique
 CREATE FUNCTION report_events_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -139,11 +139,13 @@ BEGIN
                     WHEN e.kind = 'open' THEN 'opened_machine'
                     WHEN e.kind = 'click' AND e.flag = 'human' THEN 'clicked'
                     WHEN e.kind = 'click' THEN 'clicked_bot'
-                    WHEN e.kind = 'bounce' THEN 'bounced'
+                    WHEN e.kind = 'bounce' AND e.reason = 'hard' THEN 'bounced_hard'
+                    WHEN e.kind = 'bounce' THEN 'bounced_soft'
                     WHEN e.kind = 'complaint' THEN 'complained'
                     ELSE e.kind END AS metric,
                CASE WHEN e.kind = 'click' AND e.flag = 'human' THEN e.link::text
-                    ELSE coalesce(e.reason, '') END AS detail
+                    WHEN e.kind IN ('open', 'click') THEN coalesce(e.reason, '')
+                    ELSE '' END AS detail
           FROM new_events e WHERE e.kind <> 'unsubscribe'
         UNION ALL
         SELECT f.campaign_id, f.version, f.source_kind, f.source_id, f.at,
