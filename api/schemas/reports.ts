@@ -7,7 +7,10 @@ const date = (what: string) =>
   z
     .string()
     .regex(DATE, 'must be a date YYYY-MM-DD')
-    .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)), 'must be a real calendar date')
+    .refine((s) => {
+      const d = new Date(`${s}T00:00:00Z`);
+      return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(s);
+    }, 'must be a real calendar date')
     .meta({ description: `${what} (UTC day, inclusive)`, format: 'date' });
 
 /** `compare=a,b`: two different version numbers. */
