@@ -49,6 +49,12 @@ export function createApp(deps: ApiDeps): express.Express {
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.use(helmet());
+  const metrics = createMetrics();
+  app.use(metrics.middleware);
+  // Public tracking routes (open pixel, links, unsubscribe), before the request log: they are
+  // recorded as events, at thousands a second; no API key, no Idempotency-Key.
+  const open = express.Router();
+  app.use(open);
   app.use(
     pinoHttp({
       logger,
@@ -69,8 +75,6 @@ export function createApp(deps: ApiDeps): express.Express {
       },
     }),
   );
-  const metrics = createMetrics();
-  app.use(metrics.middleware);
   // Profile upserts carry up to 10,000 profiles.
   app.use(express.json({ limit: '16mb' }));
 
@@ -126,8 +130,6 @@ export function createApp(deps: ApiDeps): express.Express {
     register(routes, services);
   }
   routes.close();
-  // Public tracking routes (open pixel, links, unsubscribe): no API key, no Idempotency-Key.
-  const open = express.Router();
   const publicRoutes = new Routes(open, registry, (_req, _res, next) => next());
   trackingRoutes(publicRoutes, services, deps.tracking ?? trackingConfig({}));
   publicRoutes.close();
@@ -152,7 +154,6 @@ export function createApp(deps: ApiDeps): express.Express {
     swaggerUi.setup(document, { customSiteTitle: 'campaign-orchestrator API' }),
   );
 
-  app.use(open);
   app.use(v1);
   app.use((req, _res, next) =>
     next(new HttpProblem(404, 'ROUTE_NOT_FOUND', `no route for ${req.method} ${req.path}`)),

@@ -2,11 +2,13 @@
  * 5. Reports and tracking. A campaign with `messages` message rows (two runs of two versions, sent
  * over the last 20 hours) and `events` tracking events (opens and clicks over the last 24 hours,
  * some machine/bot), all written through the counting triggers; then the live and global reports'
- * latency over HTTP, and the open pixel's latency and rate at a fixed offered rate, next to a plain
+ * latency over HTTP, and the open pixel's latency and rate at a fixed offered rate (the load from a
+ * thread of its own), next to a plain
  * INSERT of the same rows (one statement per hit, same concurrency, into a copy of the table
  * without the trigger).
  */
 import { randomUUID } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
 import { trackingConfig } from '../../runtime/config';
 import { signToken } from '../../runtime/tracking-tokens';
 import { stats, type BenchContext } from './scenarios';
@@ -30,6 +32,46 @@ async function atRate(count: number, rate: number, job: (i: number) => Promise<v
   }
   await Promise.all(inFlight);
   return stats(samples, (performance.now() - start) / 1000);
+}
+
+/**
+ * GETs `base + paths[i]` at `rate` per second (open loop) from a thread of its own (the API runs on
+ * this one), over kept-alive connections; latencies from each request's scheduled start.
+ */
+function httpAtRate(base: string, paths: string[], rate: number, userAgent: string) {
+  const code = `
+    const { parentPort, workerData: { base, paths, rate, userAgent } } = require('node:worker_threads');
+    const http = require('node:http');
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
+    const samples = new Array(paths.length);
+    let done = 0, failed = 0, next = 0;
+    const start = performance.now();
+    const finish = (i, due, ok) => {
+      samples[i] = performance.now() - due;
+      if (!ok) failed++;
+      if (++done === paths.length) parentPort.postMessage({ samples, seconds: (performance.now() - start) / 1000, failed });
+    };
+    const one = (i) => {
+      const due = start + (i * 1000) / rate;
+      http.get(base + paths[i], { agent, headers: { 'user-agent': userAgent } }, (res) => {
+        res.resume();
+        res.on('end', () => finish(i, due, res.statusCode === 200));
+      }).on('error', () => finish(i, due, false));
+    };
+    const tick = () => {
+      const now = performance.now();
+      while (next < paths.length && start + (next * 1000) / rate <= now) one(next++);
+      if (next < paths.length) setTimeout(tick, 1);
+    };
+    tick();`;
+  return new Promise<{ samples: number[]; seconds: number; failed: number }>((resolve, reject) => {
+    const worker = new Worker(code, { eval: true, workerData: { base, paths, rate, userAgent } });
+    worker.once('message', (result) => {
+      resolve(result);
+      void worker.terminate();
+    });
+    worker.once('error', reject);
+  });
 }
 
 export async function reportsScenario(
@@ -113,11 +155,14 @@ export async function reportsScenario(
   const before = Number(
     (await db.query(`SELECT count(*) AS n FROM tracking_events WHERE campaign_id = $1`, [id])).rows[0].n,
   );
-  const hits = await atRate(sizes.hits, sizes.rate, async (i) => {
-    const res = await fetch(`${ctx.apiUrl}/t/o/${tokens[i]}`, { headers: { 'user-agent': ua } });
-    await res.arrayBuffer();
-    if (res.status !== 200) throw new Error(`pixel answered ${res.status}`);
-  });
+  const load = await httpAtRate(
+    ctx.apiUrl,
+    tokens.map((t) => `/t/o/${t}`),
+    sizes.rate,
+    ua,
+  );
+  if (load.failed > 0) throw new Error(`${load.failed} pixel requests failed`);
+  const hits = stats(load.samples, load.seconds);
   const recorded =
     Number(
       (await db.query(`SELECT count(*) AS n FROM tracking_events WHERE campaign_id = $1`, [id])).rows[0].n,

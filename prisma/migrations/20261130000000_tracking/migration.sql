@@ -67,6 +67,36 @@ CREATE TABLE "report_days" (
     CONSTRAINT "report_days_pkey" PRIMARY KEY ("campaign_id","bucket","version","source_kind","source_id","channel","metric","detail")
 );
 
+CREATE TABLE "report_hours" (
+    "campaign_id" UUID NOT NULL,
+    "bucket" TIMESTAMPTZ(3) NOT NULL,
+    "version" INTEGER NOT NULL,
+    "source_kind" TEXT NOT NULL,
+    "source_id" TEXT NOT NULL,
+    "channel" TEXT NOT NULL,
+    "metric" TEXT NOT NULL,
+    "detail" TEXT NOT NULL,
+    "n" BIGINT NOT NULL,
+
+    CONSTRAINT "report_hours_pkey" PRIMARY KEY ("campaign_id","bucket","version","source_kind","source_id","channel","metric","detail")
+);
+
+-- The live report's per-minute series, one row per campaign and minute: { metric: n } over every
+-- version, source, channel and detail, so 24 hours are 1,440 rows read by the key.
+CREATE TABLE "report_series" (
+    "campaign_id" UUID NOT NULL,
+    "bucket" TIMESTAMPTZ(3) NOT NULL,
+    "sums" JSONB NOT NULL,
+
+    CONSTRAINT "report_series_pkey" PRIMARY KEY ("campaign_id","bucket")
+);
+
+-- { k: a[k] + b[k] } over the keys of both.
+CREATE FUNCTION report_jsonb_add(a JSONB, b JSONB) RETURNS JSONB LANGUAGE sql IMMUTABLE AS $$
+    SELECT jsonb_object_agg(k, coalesce((a ->> k)::bigint, 0) + coalesce((b ->> k)::bigint, 0))
+      FROM (SELECT jsonb_object_keys(a) UNION SELECT jsonb_object_keys(b)) AS keys(k)
+$$;
+
 -- One counter increment: `at` is the instant counted (a message's send time, an event's time), so a
 -- late event lands in the bucket of its own time.
 CREATE TYPE report_delta AS (
@@ -74,7 +104,7 @@ CREATE TYPE report_delta AS (
     channel TEXT, metric TEXT, detail TEXT, n BIGINT
 );
 
--- Adds deltas to the minute and day counters. Rows are upserted in key order, so concurrent
+-- Adds deltas to the minute, hour and day counters and the minute series. Rows are upserted in key order, so concurrent
 -- statements lock counter rows in the same order and never deadlock each other.
 CREATE FUNCTION report_bump(deltas report_delta[]) RETURNS void LANGUAGE sql AS $$
     INSERT INTO report_minutes AS r (campaign_id, bucket, version, source_kind, source_id, channel, metric, detail, n)
@@ -82,6 +112,17 @@ CREATE FUNCTION report_bump(deltas report_delta[]) RETURNS void LANGUAGE sql AS 
       FROM unnest(deltas) GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8
     ON CONFLICT (campaign_id, bucket, version, source_kind, source_id, channel, metric, detail)
     DO UPDATE SET n = r.n + excluded.n;
+    INSERT INTO report_hours AS r (campaign_id, bucket, version, source_kind, source_id, channel, metric, detail, n)
+    SELECT campaign_id, date_trunc('hour', at), version, source_kind, source_id, channel, metric, detail, sum(n)
+      FROM unnest(deltas) GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8
+    ON CONFLICT (campaign_id, bucket, version, source_kind, source_id, channel, metric, detail)
+    DO UPDATE SET n = r.n + excluded.n;
+    INSERT INTO report_series AS r (campaign_id, bucket, sums)
+    SELECT campaign_id, bucket, jsonb_object_agg(metric, n)
+      FROM (SELECT campaign_id, date_trunc('minute', at) AS bucket, metric, sum(n) AS n
+              FROM unnest(deltas) GROUP BY 1, 2, 3) x
+     GROUP BY 1, 2 ORDER BY 1, 2
+    ON CONFLICT (campaign_id, bucket) DO UPDATE SET sums = report_jsonb_add(r.sums, excluded.sums);
     INSERT INTO report_days AS r (campaign_id, bucket, version, source_kind, source_id, channel, metric, detail, n)
     SELECT campaign_id, date_trunc('day', at, 'UTC'), version, source_kind, source_id, channel, metric, detail, sum(n)
       FROM unnest(deltas) GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8
