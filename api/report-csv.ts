@@ -30,7 +30,9 @@ export function reportCsv(report: Report): string {
     ...report.byVersion.flatMap((v) => sliceLines('version', String(v.version), '', v)),
     ...report.bySource.flatMap((s) => sliceLines(s.kind, s.id, '', s)),
     ...report.byChannel.flatMap((c) => sliceLines('channel', c.channel, '', c)),
-    ...report.series.flatMap((p) => sliceLines('series', '', p.at, p)),
+    ...report.series.flatMap((p) =>
+      Object.entries(p.figures).map(([f, v]): Line => ['series', '', p.at, f, v]),
+    ),
   ];
   return stringify(lines, { header: true, columns: ['section', 'key', 'at', 'figure', 'value'] });
 }

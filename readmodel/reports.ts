@@ -6,7 +6,7 @@
  * or execution, and by channel; another the series.
  */
 import type { PrismaClient } from '../prisma/client';
-import { details, rateDelta, slice, type Rates, type Sums } from './report-figures';
+import { details, figures, rateDelta, slice, type Rates, type Sums } from './report-figures';
 
 export type Granularity = 'minute' | 'day';
 
@@ -131,7 +131,7 @@ export function reportStore(prisma: PrismaClient) {
         byVersion,
         bySource,
         byChannel,
-        series: points.map((p) => ({ at: p.bucket.toISOString(), ...slice(p.sums) })),
+        series: points.map((p) => ({ at: p.bucket.toISOString(), figures: figures(p.sums) })),
         ...(compare ? { comparison: comparison(byVersion, compare) } : {}),
       };
     },

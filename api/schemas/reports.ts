@@ -77,7 +77,9 @@ export const reportSchema = z
     byVersion: z.array(versionSlice),
     bySource: z.array(z.object({ kind: z.enum(['run', 'execution']), id: z.string(), ...sliceShape })),
     byChannel: z.array(z.object({ channel: z.string(), ...sliceShape })),
-    series: z.array(z.object({ at: z.string(), ...sliceShape })),
+    series: z.array(z.object({ at: z.string(), figures: figuresSchema })).meta({
+      description: 'figures per bucket (minute or UTC day); buckets without activity are left out',
+    }),
     comparison: z
       .object({ versions: z.array(versionSlice), rateDelta: ratesSchema })
       .optional()
