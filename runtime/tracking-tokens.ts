@@ -71,7 +71,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** The token's reference when it is well-formed and signed by one of `keys`, else undefined. */
 export function verifyToken(keys: TrackingKeys, token: string): TrackingRef | undefined {
   const dot = token.indexOf('.');
-  if (dot < 1 || token.length > 4096) return undefined;
+  if (dot < 1 || token.length > 8192) return undefined;
   const payload = token.slice(0, dot);
   const given = Buffer.from(token.slice(dot + 1), 'base64url');
   if (given.length !== 16) return undefined;

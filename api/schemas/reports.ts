@@ -92,7 +92,7 @@ export const csvSchema = z.string().meta({
 });
 
 export const tokenParams = z.strictObject({
-  token: z.string().max(4096).meta({ description: 'a signed tracking token' }),
+  token: z.string().max(8192).meta({ description: 'a signed tracking token' }),
 });
 
 /** A message as providers name it: the SMTP Message-ID we sent, with or without `<…@campaign-orchestrator>`. */
