@@ -11,7 +11,12 @@
  */
 import Handlebars from 'handlebars';
 import type { Channel } from '../domain/types';
-import { trackingUrl, type TrackingConfig, type TrackingRef } from '../runtime/tracking-tokens';
+import {
+  MAX_TOKEN_LENGTH,
+  trackingUrl,
+  type TrackingConfig,
+  type TrackingRef,
+} from '../runtime/tracking-tokens';
 
 /** The message a rendering is for. */
 export type MessageRef = Omit<TrackingRef, 'kind' | 'link' | 'url' | 'sentAt'>;
@@ -35,6 +40,8 @@ export function addTracking(
   const links: Array<{ original: string; tracked: string }> = [];
   const body = rendered.body.replace(LINK, (original) => {
     const tracked = url('c', { link: links.length, url: original });
+    // A destination too long for a token stays as it is (untracked).
+    if (tracked.length - config.baseUrl.length - '/t/c/'.length > MAX_TOKEN_LENGTH) return original;
     links.push({ original, tracked });
     return tracked;
   });

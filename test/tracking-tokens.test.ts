@@ -84,6 +84,12 @@ describe('tracked rendering', () => {
     });
   });
 
+  it('leaves a link too long for a token as it is', () => {
+    const long = `https://shop.example/${'x'.repeat(2000)}`;
+    const out = addTracking(config, 'sms', message, { body: `A https://shop.example/a B ${long}` });
+    expect(out.body).toMatch(/^A https:\/\/t\.example\/t\/c\/[\w.-]+ B https:\/\/shop\.example\/x+$/);
+  });
+
   it('rewrites links in SMS bodies only, and leaves webhooks alone', () => {
     const sms = addTracking(config, 'sms', message, { body: 'Go https://shop.example/x' });
     expect(Object.keys(sms)).toEqual(['body']);

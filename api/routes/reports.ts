@@ -16,6 +16,7 @@ import {
   providerEventsResultSchema,
   providerEventsSchema,
   reportSchema,
+  MESSAGE_ID,
 } from '../schemas';
 import type { Services } from '../services';
 
@@ -32,12 +33,9 @@ function send(req: Request, res: import('express').Response, report: Report) {
   } else res.json(report);
 }
 
-/** `<campaign>:<run>:<recipient>`, bare or as the Message-ID `<…@campaign-orchestrator>`. */
-const MESSAGE_ID =
-  /^<?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}):(\d{1,9}):(.+?)(@campaign-orchestrator>|>)?$/i;
-
 function messageKey(id: string, field: string): MessageKey {
   const m = MESSAGE_ID.exec(id);
+  // The schema checked the form already; kept so a key is never built from anything else.
   if (!m) throw invalidField(field, 'must be <campaign id>:<run>:<recipient>, as in our Message-ID');
   return { campaignId: m[1].toLowerCase(), run: Number(m[2]), recipient: m[3] };
 }

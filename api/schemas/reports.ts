@@ -1,6 +1,7 @@
 /** Reports, tracking hits and provider events (bounces, complaints). */
 import { z } from 'zod';
-import { text } from './input';
+import { TEXT_RULE, UNSAFE_TEXT } from '../../domain/input';
+import { MAX_TOKEN_LENGTH, TOKEN_PATTERN } from '../../runtime/tracking-tokens';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const date = (what: string) =>
@@ -18,7 +19,6 @@ const compare = z
   .string()
   .regex(/^[1-9]\d{0,8},[1-9]\d{0,8}$/, 'must be two version numbers, e.g. 1,2')
   .transform((s) => s.split(',').map(Number) as [number, number])
-  .refine(([a, b]) => a !== b, 'must name two different versions')
   .meta({ description: 'two versions to compare, e.g. `1,2`' });
 
 export const liveReportQuerySchema = z.strictObject({ compare: compare.optional() });
@@ -92,13 +92,25 @@ export const csvSchema = z.string().meta({
 });
 
 export const tokenParams = z.strictObject({
-  token: z.string().max(8192).meta({ description: 'a signed tracking token' }),
+  token: z
+    .string()
+    .max(MAX_TOKEN_LENGTH)
+    .meta({ description: 'a signed tracking token (one that is not ours is 404)', pattern: TOKEN_PATTERN }),
 });
 
 /** A message as providers name it: the SMTP Message-ID we sent, with or without `<…@campaign-orchestrator>`. */
-const messageId = text(600).meta({
-  description: '`<campaign>:<run>:<recipient>`, as in the Message-ID header of the email',
-});
+/** `<campaign>:<run>:<recipient>`, bare or as the Message-ID `<…@campaign-orchestrator>`. */
+export const MESSAGE_ID =
+  /^<?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}):(\d{1,9}):(.+?)(@campaign-orchestrator>|>)?$/;
+const messageId = z
+  .string()
+  .max(600)
+  .regex(MESSAGE_ID, 'must be <campaign id>:<run>:<recipient>, as in our Message-ID')
+  .refine((s) => !UNSAFE_TEXT.test(s), TEXT_RULE)
+  .meta({
+    description:
+      '`<campaign>:<run>:<recipient>`, as in the Message-ID header of the email. Text: no NUL character, no unpaired surrogate.',
+  });
 const eventSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('bounced'),
