@@ -243,6 +243,8 @@ export interface EmailMessage {
   text: string;
   html?: string;
   messageId?: string;
+  /** Extra headers (List-Unsubscribe, …). */
+  headers?: Record<string, string>;
 }
 
 /**
@@ -278,6 +280,7 @@ export function createSmtpSender(options: SmtpSenderOptions): {
           text: message.text,
           ...(message.html !== undefined ? { html: message.html } : {}),
           ...(message.messageId !== undefined ? { messageId: message.messageId } : {}),
+          ...(message.headers !== undefined ? { headers: message.headers } : {}),
         });
         return { status: 'delivered', detail: info.response };
       } catch (err) {

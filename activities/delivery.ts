@@ -24,6 +24,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import type { CampaignVersion, Channel } from '../domain/types';
+import type { TrackingConfig } from '../runtime/tracking-tokens';
 import type { SmtpSenderOptions } from './channels';
 import {
   chunkAfter,
@@ -77,6 +78,8 @@ export interface DeliveryConfig {
   networkConcurrency?: number;
   webhook?: { timeoutMs?: number; attempts?: number; minBackoffMs?: number };
   transientRetry?: TransientRetry;
+  /** Open/click/unsubscribe tracking added to each rendered message; none without it. */
+  tracking?: TrackingConfig;
 }
 
 /** Which run: campaign and run number. */

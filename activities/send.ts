@@ -18,6 +18,7 @@ import type { CampaignVersion, Channel } from '../domain/types';
 import { createSmtpSender, createWebhookSender, type DeliveryResult } from './channels';
 import type { DeliveryConfig } from './delivery';
 import { ADDRESS } from './run-store';
+import { addTracking, unsubscribeHeaders } from './tracking-links';
 
 /**
  * A recipient, as a batch reads it: a profile, or (a triggered message to an address only) the
@@ -93,6 +94,17 @@ export function createBatchSender(config: DeliveryConfig): BatchSender {
     ...config.webhook,
   });
   const smtp = config.smtp ? createSmtpSender(config.smtp) : undefined;
+  /** The rendered message with tracking links, pixel and unsubscribe added (when tracking is configured). */
+  const renderTracked = (job: SendJob, r: Recipient) => {
+    const rendered = render(job.version, r);
+    if (!config.tracking) return rendered;
+    const ref = { campaignId: job.campaignId, version: job.version.number, recipient: r.id };
+    const source =
+      'run' in job.source
+        ? { source: 'run' as const, sourceId: String(job.source.run) }
+        : { source: 'execution' as const, sourceId: job.source.execution };
+    return addTracking(config.tracking, job.channel, { ...ref, ...source }, rendered);
+  };
 
   const isNetwork = (channel: Channel) =>
     channel === 'webhook' || (channel === 'email' && smtp !== undefined);
@@ -119,6 +131,8 @@ export function createBatchSender(config: DeliveryConfig): BatchSender {
             to: r.email!,
             subject: rendered.subject ?? '',
             text: rendered.body ?? '',
+            ...(rendered.html !== undefined ? { html: rendered.html } : {}),
+            headers: unsubscribeHeaders(rendered),
             messageId: `<${key}@campaign-orchestrator>`,
           });
     return outcome(channel, r, result, rendered);
@@ -138,7 +152,7 @@ export function createBatchSender(config: DeliveryConfig): BatchSender {
       if (!isNetwork(input.channel)) {
         // outbox: the message is stored, readable through GET /v1/campaigns/:id/messages.
         for (const r of eligible) {
-          result.outcomes.push(outcome(input.channel, r, { status: 'delivered' }, render(input.version, r)));
+          result.outcomes.push(outcome(input.channel, r, { status: 'delivered' }, renderTracked(input, r)));
         }
         return result;
       }
@@ -147,7 +161,7 @@ export function createBatchSender(config: DeliveryConfig): BatchSender {
         const slice = eligible.slice(i, i + concurrency);
         await Promise.all(
           slice.map(async (r) => {
-            const rendered = render(input.version, r);
+            const rendered = renderTracked(input, r);
             try {
               result.outcomes.push(await sendOne(input, r, rendered));
               options.onSent?.();

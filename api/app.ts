@@ -12,6 +12,8 @@ import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
 import type { PrismaClient } from '../prisma/client';
 import type { Logger } from '../runtime/logger';
+import { trackingConfig } from '../runtime/config';
+import type { TrackingConfig } from '../runtime/tracking-tokens';
 import { keyAuthentication } from './auth';
 import { idempotency } from './idempotency';
 import { createMetrics } from './metrics';
@@ -25,6 +27,8 @@ import { executionRoutes } from './routes/executions';
 import { keyRoutes } from './routes/keys';
 import { lifecycleRoutes } from './routes/lifecycle';
 import { profileRoutes } from './routes/profiles';
+import { reportRoutes } from './routes/reports';
+import { trackingRoutes } from './routes/tracking';
 import { versionRoutes } from './routes/versions';
 import { createServices } from './services';
 
@@ -41,6 +45,8 @@ export interface ApiDeps {
   commandTimeoutMs?: number;
   /** Allow webhook targets on loopback and private networks (default false; tests set it). */
   webhookAllowPrivate?: boolean;
+  /** Keys that verify tracking tokens (default: the development settings, as the worker's default). */
+  tracking?: TrackingConfig;
 }
 
 export function createApp(deps: ApiDeps): express.Express {
@@ -49,6 +55,12 @@ export function createApp(deps: ApiDeps): express.Express {
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.use(helmet());
+  const metrics = createMetrics();
+  app.use(metrics.middleware);
+  // Public tracking routes (open pixel, links, unsubscribe), before the request log: they are
+  // recorded as events, at thousands a second; no API key, no Idempotency-Key.
+  const open = express.Router();
+  app.use(open);
   app.use(
     pinoHttp({
       logger,
@@ -69,8 +81,6 @@ export function createApp(deps: ApiDeps): express.Express {
       },
     }),
   );
-  const metrics = createMetrics();
-  app.use(metrics.middleware);
   // Profile upserts carry up to 10,000 profiles.
   app.use(express.json({ limit: '16mb' }));
 
@@ -125,11 +135,15 @@ export function createApp(deps: ApiDeps): express.Express {
     audienceRoutes,
     deliveryRoutes,
     executionRoutes,
+    reportRoutes,
     keyRoutes,
   ]) {
     register(routes, services);
   }
   routes.close();
+  const publicRoutes = new Routes(open, registry, (_req, _res, next) => next());
+  trackingRoutes(publicRoutes, services, deps.tracking ?? trackingConfig({}));
+  publicRoutes.close();
 
   const document = new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',

@@ -9,6 +9,7 @@ import {
   connectClient,
   databaseUrl,
   temporalSettings,
+  trackingConfig,
   triggerRateLimit,
 } from '../runtime/config';
 import { logger } from '../runtime/logger';
@@ -55,6 +56,7 @@ export async function startApi(env: NodeJS.ProcessEnv = process.env) {
     taskQueue: settings.taskQueue,
     logger,
     webhookAllowPrivate: env.WEBHOOK_ALLOW_PRIVATE === 'true',
+    tracking: trackingConfig(env),
   });
   const server = await new Promise<import('node:http').Server>((resolve, reject) => {
     const s = app.listen(port, () => resolve(s));

@@ -42,6 +42,8 @@ export type ProblemCode =
   | 'RATE_LIMITED'
   | 'EXECUTION_NOT_FOUND'
   | 'EXECUTION_STARTED'
+  // tracking
+  | 'TOKEN_NOT_FOUND'
   // the service itself
   | 'WORKFLOW_UNAVAILABLE'
   | 'INTERNAL';

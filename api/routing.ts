@@ -28,10 +28,18 @@ export interface RouteSpec<P extends Schema, Q extends Schema, B extends Schema>
   params?: P;
   query?: Q;
   body?: B;
-  /** Honours `If-Match` (the draft's ETag). Every method but GET honours `Idempotency-Key`. */
+  /** Honours `If-Match` (the draft's ETag). Every method but GET honours `Idempotency-Key`… */
   ifMatch?: boolean;
-  /** Success responses with their schema; error statuses (always problem documents) with a description. */
-  responses: Record<number, { description: string; schema?: Schema; contentType?: string }>;
+  /** …unless `false` (public routes without an API key, whose records are per key). */
+  idempotent?: false;
+  /**
+   * Success responses with their schema (and other media types the route can answer with, chosen by
+   * `Accept`); error statuses (always problem documents) with a description.
+   */
+  responses: Record<
+    number,
+    { description: string; schema?: Schema; contentType?: string; alternatives?: Record<string, Schema> }
+  >;
   handler: (ctx: {
     params: z.infer<P>;
     query: z.infer<Q>;
@@ -96,7 +104,7 @@ export class Routes {
     const handlers: express.RequestHandler[] = [];
     if (spec.permission) handlers.push(requirePermission(spec.permission));
     if (spec.rateLimit) handlers.push(spec.rateLimit);
-    if (spec.method !== 'get') handlers.push(this.idempotency);
+    if (spec.method !== 'get' && spec.idempotent !== false) handlers.push(this.idempotency);
     handlers.push(async (req, res) => {
       const params = (spec.params ? spec.params.parse(req.params) : {}) as z.infer<P>;
       const query = (spec.query ? spec.query.parse(req.query) : {}) as z.infer<Q>;
@@ -122,11 +130,18 @@ export class Routes {
           : {
               description: r.description,
               ...(r.schema
-                ? { content: { [r.contentType ?? 'application/json']: { schema: r.schema } } }
+                ? {
+                    content: {
+                      [r.contentType ?? 'application/json']: { schema: r.schema },
+                      ...Object.fromEntries(
+                        Object.entries(r.alternatives ?? {}).map(([type, schema]) => [type, { schema }]),
+                      ),
+                    },
+                  }
                 : {}),
             };
     }
-    const write = spec.method !== 'get';
+    const write = spec.method !== 'get' && spec.idempotent !== false;
     const headers = [
       ...(spec.ifMatch ? (['If-Match'] as const) : []),
       ...(write ? (['Idempotency-Key'] as const) : []),

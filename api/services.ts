@@ -7,6 +7,8 @@ import { audienceStore } from '../readmodel/audiences';
 import { campaignStore } from '../readmodel/campaigns';
 import { deliveryStore } from '../readmodel/deliveries';
 import { executionStore } from '../readmodel/executions';
+import { reportStore } from '../readmodel/reports';
+import { trackingStore } from '../readmodel/tracking';
 import { campaignCommands } from './campaign-commands';
 import { campaignQueries } from './campaign-queries';
 import { perKeyRateLimit } from './rate-limit';
@@ -50,6 +52,8 @@ export function createServices({
     prisma,
     audiences,
     deliveries: deliveryStore(prisma),
+    reports: reportStore(prisma),
+    tracking: trackingStore(prisma),
     queries,
     commands: campaignCommands({ gateway, queries, audiences, webhookAllowPrivate }),
   };

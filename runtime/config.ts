@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Connection, type ConnectionOptions } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { DeliveryConfig } from '../activities';
+import type { TrackingConfig } from './tracking-tokens';
 import { TASK_QUEUE_DEFAULT } from '../workflows/messages';
 
 export interface TemporalSettings {
@@ -129,6 +130,7 @@ export function deliveryConfig(env: NodeJS.ProcessEnv = process.env): DeliveryCo
   }
   const windowMs = durationMs(env, 'DELIVERY_RETRY_WINDOW');
   return {
+    tracking: trackingConfig(env),
     webhookSecret: env.WEBHOOK_SECRET ?? 'campaign-orchestrator-dev-secret',
     webhookAllowPrivate: env.WEBHOOK_ALLOW_PRIVATE === 'true',
     ...(smtp ? { smtp } : {}),
@@ -145,4 +147,25 @@ export function triggerRateLimit(env: NodeJS.ProcessEnv = process.env): number {
     throw new ConfigError(`TRIGGER_RATE_LIMIT must be a whole number of calls per second, got "${raw}".`);
   }
   return value;
+}
+
+/**
+ * Tracking settings, shared by the worker (which signs tracking links) and the API (which verifies
+ * them): PUBLIC_BASE_URL (where recipients reach the API; default http://localhost:$PORT),
+ * TRACKING_KEY (signs; a fixed development key by default) and TRACKING_KEY_PREVIOUS (still
+ * accepted, for a rotation).
+ */
+export function trackingConfig(env: NodeJS.ProcessEnv = process.env): TrackingConfig {
+  const base = env.PUBLIC_BASE_URL?.trim() || `http://localhost:${env.PORT ?? 3000}`;
+  if (!URL.canParse(base) || !/^https?:$/.test(new URL(base).protocol)) {
+    throw new ConfigError(
+      `PUBLIC_BASE_URL must be an http(s) URL such as https://t.example.com (got "${base}").`,
+    );
+  }
+  const current = env.TRACKING_KEY || 'campaign-orchestrator-dev-tracking-key';
+  if (current.length < 16) throw new ConfigError('TRACKING_KEY must be at least 16 characters long.');
+  return {
+    baseUrl: base.replace(/\/+$/, ''),
+    keys: { current, ...(env.TRACKING_KEY_PREVIOUS ? { previous: env.TRACKING_KEY_PREVIOUS } : {}) },
+  };
 }

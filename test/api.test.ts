@@ -14,6 +14,8 @@ import type { Role } from '../api/schemas';
 import type { PrismaClient } from '../prisma/client';
 import { stateQuery } from '../workflows/messages';
 import { searchAttributes } from '../workflows/search-attributes';
+import { trackingConfig } from '../runtime/config';
+import { signToken } from '../runtime/tracking-tokens';
 import { startDevStack, uniqueTaskQueue, type DevStack } from './harness/stack';
 
 const EMAIL = {
@@ -72,12 +74,16 @@ describe('HTTP API on the real stack', () => {
     expect(operation).toBeDefined();
     const documented = operation.responses[String(res.status)];
     if (!documented) throw new Error(`${method} ${template} answered ${res.status}, which is not documented`);
-    const [type, media] = Object.entries(documented.content ?? {})[0] ?? [];
-    if (media) {
+    // The documented media type the response has (JSON unless Accept chose another), else the first.
+    const media = Object.entries(documented.content ?? {});
+    const [type] = media.find(([t]) => String(res.headers['content-type']).startsWith(t)) ?? media[0] ?? [];
+    if (type) {
       expect(res.headers['content-type']).toContain(type);
-      const pointer = `openapi.json#/paths/${template!.replace(/~/g, '~0').replace(/\//g, '~1')}/${method}/responses/${res.status}/content/${type!.replace(/\//g, '~1')}/schema`;
+      const pointer = `openapi.json#/paths/${template!.replace(/~/g, '~0').replace(/\//g, '~1')}/${method}/responses/${res.status}/content/${type.replace(/\//g, '~1')}/schema`;
       const validate = ajv.getSchema(pointer)!;
-      if (!validate(res.body))
+      // JSON is validated parsed; other media (CSV, HTML, an image) as the text they are.
+      const body = type.includes('json') ? res.body : typeof res.text === 'string' ? res.text : '';
+      if (!validate(body))
         throw new Error(`${method} ${template} ${res.status}: ${ajv.errorsText(validate.errors)}`);
     }
     exercised.add(`${method} ${template} ${res.status}`);
@@ -684,6 +690,53 @@ describe('HTTP API on the real stack', () => {
     expect((await call('viewer', 'get', `/v1/campaigns?tag=${tag}&channel=sms`)).body.items).toHaveLength(0);
   });
 
+  it('serves reports (JSON and CSV), provider events and the public tracking routes', async () => {
+    const { id } = await create();
+    const live = await call('viewer', 'get', `/v1/campaigns/${id}/report/live?compare=1,2`);
+    expect(live.body).toMatchObject({ campaignId: id, granularity: 'minute', figures: { targeted: 0 } });
+    const csv = await call(
+      'viewer',
+      'get',
+      `/v1/campaigns/${id}/report/global?from=2026-01-01&to=2026-12-31`,
+      undefined,
+      {
+        Accept: 'text/csv',
+      },
+    );
+    expect(csv.text.split('\n')[0]).toBe('section,key,at,figure,value');
+    expect((await call('viewer', 'get', `/v1/campaigns/${randomUUID()}/report/global`)).status).toBe(404);
+    expect((await call('viewer', 'get', `/v1/campaigns/${id}/report/global?from=2026-02-30`)).status).toBe(
+      400,
+    );
+    const events = await call('publisher', 'post', '/v1/events', {
+      events: [{ type: 'complained', messageId: `${id}:1:nobody` }],
+    });
+    expect(events.body).toEqual({ recorded: 0, unknown: [`${id}:1:nobody`] });
+    expect((await call('viewer', 'post', '/v1/events', { events: [] })).status).toBe(403);
+
+    // Public: tokens signed with the app's (default) tracking key.
+    const ref = {
+      campaignId: id,
+      version: 1,
+      source: 'run' as const,
+      sourceId: '1',
+      recipient: 'p',
+      sentAt: 0,
+    };
+    const sign = (extra: object) => signToken(trackingConfig({}).keys, { ...ref, ...extra } as never);
+    expect((await call(null, 'get', `/t/o/${sign({ kind: 'o' })}`)).status).toBe(200);
+    const click = await call(
+      null,
+      'get',
+      `/t/c/${sign({ kind: 'c', link: 0, url: 'https://shop.example/' })}`,
+    );
+    expect([click.status, click.headers.location]).toEqual([302, 'https://shop.example/']);
+    const unsubscribe = `/t/u/${sign({ kind: 'u' })}`;
+    expect((await call(null, 'get', unsubscribe)).status).toBe(200);
+    expect((await call(null, 'post', unsubscribe)).status).toBe(200);
+    expect((await call(null, 'get', '/t/o/forged.token')).status).toBe(404);
+  });
+
   it('answers 503 with Retry-After when no worker takes the command', async () => {
     const orphanQueue = uniqueTaskQueue('no-worker');
     const lonely = createApp({
@@ -727,7 +780,10 @@ describe('HTTP API on the real stack', () => {
     const documented = Object.entries(spec.paths).flatMap(([path, ops]) =>
       Object.keys(ops).map((m) => `${m} ${path}`),
     );
-    const succeeded = [...exercised].filter((e) => /\s2\d\d$/.test(e)).map((e) => e.replace(/\s\d+$/, ''));
+    // A success is a 2xx, or the redirect a tracked link answers with.
+    const succeeded = [...exercised]
+      .filter((e) => /\s(2\d\d|302)$/.test(e))
+      .map((e) => e.replace(/\s\d+$/, ''));
     expect(documented.filter((d) => !succeeded.includes(d))).toEqual([]);
   });
 });

@@ -15,6 +15,7 @@ import {
   scaleScenario,
   type BenchContext,
 } from './bench/scenarios';
+import { reportsScenario } from './bench/reports';
 import { startDevStack, testDatabaseUrl, type DevStack } from './harness/stack';
 
 describe('benchmark scenarios (smoke)', () => {
@@ -68,6 +69,20 @@ describe('benchmark scenarios (smoke)', () => {
     const r = await scaleScenario(ctx, 10, 5);
     expect(r.campaigns).toBe(10);
     expect(r.listLiveWithDraftMs.n).toBe(50);
+  });
+
+  it('reports and tracking against the plain-insert ceiling', async () => {
+    const r = await reportsScenario(ctx, {
+      messages: 1000,
+      events: 2000,
+      hits: 100,
+      rate: 200,
+      reportCalls: 5,
+    });
+    expect(r.liveFigures.targeted).toBe(1000);
+    expect(r.tracking.recorded).toBe(100);
+    expect(r.liveReportMs.n).toBe(5);
+    expect(r.plainInsertCeiling.n).toBe(100);
   });
 
   it('delivery against its ceiling', async () => {

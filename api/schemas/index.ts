@@ -8,3 +8,4 @@ export * from './common';
 export * from './deliveries';
 export * from './keys';
 export * from './executions';
+export * from './reports';

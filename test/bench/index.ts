@@ -6,13 +6,16 @@
  * (10), BENCH_EDITS (5000) and
  * BENCH_ACTIVATIONS (100) for the long life, BENCH_SCALE live campaigns (2000), BENCH_PROFILES
  * (100000); BENCH_TRIGGER_RATE calls/s (500) for BENCH_TRIGGER_SECONDS (60), BENCH_TRIGGER20_RATE
- * 20-recipient calls/s (300) for BENCH_TRIGGER20_SECONDS (20);
- * BENCH_ONLY=lifecycle,longLife,scale,delivery,triggers to pick; BENCH_OUT for the JSON file.
+ * 20-recipient calls/s (300) for BENCH_TRIGGER20_SECONDS (20); BENCH_REPORT_MESSAGES (1000000) and
+ * BENCH_REPORT_EVENTS (2000000) for the reports, BENCH_TRACKING_HITS (20000) offered at
+ * BENCH_TRACKING_RATE per second (2000);
+ * BENCH_ONLY=lifecycle,longLife,scale,delivery,triggers,reports to pick; BENCH_OUT for the JSON file.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../../toolchain/common';
+import { reportsScenario } from './reports';
 import { deliveryScenario, lifecycleScenario, longLifeScenario, scaleScenario } from './scenarios';
 import { startBenchStack } from './stack';
 import { triggerRateScenario, triggerThroughputScenario } from './triggers';
@@ -20,7 +23,7 @@ import { triggerRateScenario, triggerThroughputScenario } from './triggers';
 const size = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 
 async function main(): Promise<void> {
-  const only = (process.env.BENCH_ONLY ?? 'lifecycle,longLife,scale,delivery,triggers').split(',');
+  const only = (process.env.BENCH_ONLY ?? 'lifecycle,longLife,scale,delivery,triggers,reports').split(',');
   const stack = await startBenchStack();
   const results: Record<string, unknown> = {
     date: new Date().toISOString(),
@@ -144,6 +147,34 @@ async function main(): Promise<void> {
         'triggers',
         `20 recipients × ${t.callsPerSecondOffered} calls/s: msg/s (aim ≥ 5,000) | ceiling rows/s | ratio`,
         `${t.messagesPerSecond} | ${t.ceilingBulkInsertRowsPerSecond} | ${t.ratioToCeiling}`,
+      ]);
+    }
+    if (only.includes('reports')) {
+      log('reports and tracking (loading messages and events)…');
+      const r = await reportsScenario(stack.context, {
+        messages: size('BENCH_REPORT_MESSAGES', 1_000_000),
+        events: size('BENCH_REPORT_EVENTS', 2_000_000),
+        hits: size('BENCH_TRACKING_HITS', 20_000),
+        rate: size('BENCH_TRACKING_RATE', 2000),
+      });
+      results.reports = r;
+      const ms = (s: { p50: number; p99: number }) => `${s.p50}/${s.p99}`;
+      rows.push([
+        'reports',
+        `${r.messages} messages + ${r.events} events: loaded in s (messages | events)`,
+        `${r.loadSeconds.messages} | ${r.loadSeconds.events}`,
+      ]);
+      rows.push(['reports', 'live report p50/p99 ms (ceiling p99 50)', ms(r.liveReportMs)]);
+      rows.push(['reports', 'global report p50/p99 ms (ceiling p99 50)', ms(r.globalReportMs)]);
+      rows.push([
+        'reports',
+        `open pixel at ${r.tracking.offeredPerSecond}/s offered: hits/s | p50/p99 ms (target ≥ 2000/s, p99 ≤ 20)`,
+        `${r.tracking.hits.perSecond} | ${ms(r.tracking.hits)} (${r.tracking.recorded} recorded)`,
+      ]);
+      rows.push([
+        'reports',
+        'plain INSERT of the same rows, same rate: rows/s | p50/p99 ms',
+        `${r.plainInsertCeiling.perSecond} | ${ms(r.plainInsertCeiling)}`,
       ]);
     }
   } finally {

@@ -1,0 +1,164 @@
+/**
+ * Tracking events as the read model stores them: hits on the tracking routes (written in groups, one
+ * statement for every hit that arrived while the previous statement ran), one-click unsubscribes
+ * (consent and event in one transaction), and bounces and complaints reported by providers (a hard
+ * bounce or a complaint suppresses the address). The `tracking_events` trigger keeps the report
+ * counters (see the migration 20261130001000_tracking).
+ *
+ * Suppression is the profile's consent flag: `profiles.subscribed = false`, which every run checks
+ * at snapshot time and again per batch (recorded `excluded`, `unsubscribed`).
+ */
+import type { PrismaClient } from '../prisma/client';
+
+export interface TrackingEventRow {
+  campaignId: string;
+  version: number;
+  source: 'run' | 'execution';
+  sourceId: string;
+  recipient: string;
+  kind: 'open' | 'click' | 'unsubscribe' | 'bounce' | 'complaint';
+  link?: number;
+  flag: 'human' | 'machine_open' | 'bot_click';
+  reason: string | null;
+  uaClass: string | null;
+  /** Default: now. */
+  at?: Date;
+}
+
+const INSERT = `INSERT INTO tracking_events
+  (campaign_id, version, source_kind, source_id, recipient, kind, link, flag, reason, ua_class, at)
+  SELECT c, v, s, i, r, k, l, f, rs, u, coalesce(a, now())
+  FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[],
+              $9::text[], $10::text[], $11::timestamptz[]) AS x(c, v, s, i, r, k, l, f, rs, u, a)`;
+
+function columns(rows: TrackingEventRow[]): unknown[] {
+  return [
+    rows.map((e) => e.campaignId),
+    rows.map((e) => e.version),
+    rows.map((e) => e.source),
+    rows.map((e) => e.sourceId),
+    rows.map((e) => e.recipient),
+    rows.map((e) => e.kind),
+    rows.map((e) => e.link ?? null),
+    rows.map((e) => e.flag),
+    rows.map((e) => e.reason),
+    rows.map((e) => e.uaClass),
+    rows.map((e) => e.at?.toISOString() ?? null),
+  ];
+}
+
+/** A message as a provider names it: `<campaign>:<run>:<recipient>` (the SMTP Message-ID's local part). */
+export interface MessageKey {
+  campaignId: string;
+  run: number;
+  recipient: string;
+}
+
+export interface ProviderEvent extends MessageKey {
+  kind: 'bounce' | 'complaint';
+  /** Bounces: hard or soft. */
+  bounce?: 'hard' | 'soft';
+  at?: Date;
+}
+
+/** Most rows one statement takes. */
+const GROUP = 1000;
+
+export function trackingStore(prisma: PrismaClient) {
+  type Pending = { row: TrackingEventRow; done: (error?: unknown) => void };
+  let queue: Pending[] = [];
+  let writing = false;
+
+  /** Writes what is queued, group after group, until the queue is empty. */
+  async function drain(): Promise<void> {
+    writing = true;
+    while (queue.length > 0) {
+      const group = queue.slice(0, GROUP);
+      queue = queue.slice(GROUP);
+      try {
+        await prisma.$executeRawUnsafe(INSERT, ...columns(group.map((p) => p.row)));
+        for (const p of group) p.done();
+      } catch (error) {
+        for (const p of group) p.done(error);
+      }
+    }
+    writing = false;
+  }
+
+  return {
+    /** Records one hit; resolves once it is committed (with the hits that arrived alongside it). */
+    record(row: TrackingEventRow): Promise<void> {
+      return new Promise((resolve, reject) => {
+        queue.push({ row, done: (error) => (error ? reject(error) : resolve()) });
+        if (!writing) void drain();
+      });
+    },
+
+    /**
+     * One-click unsubscribe: the profile's consent off, and the event. A run's recipient is a
+     * profile; an execution's recipient is its index in the call, whose message names the profile
+     * (none for a message sent to an address alone).
+     */
+    async unsubscribe(row: TrackingEventRow): Promise<void> {
+      await prisma.$transaction([
+        row.source === 'run'
+          ? prisma.profile.updateMany({
+              where: { id: row.recipient, subscribed: true },
+              data: { subscribed: false, updatedAt: new Date() },
+            })
+          : prisma.$executeRaw`
+              UPDATE profiles SET subscribed = false, updated_at = now()
+               WHERE subscribed AND id = (SELECT profile_id FROM execution_messages
+                                           WHERE execution_id = ${row.sourceId}::uuid
+                                             AND recipient = ${Number(row.recipient)})`,
+        prisma.$executeRawUnsafe(INSERT, ...columns([row])),
+      ]);
+    },
+
+    /**
+     * Records bounces and complaints of run messages; a hard bounce or a complaint suppresses the
+     * profile. Returns the keys that name no message (nothing is recorded for them).
+     */
+    async provider(events: ProviderEvent[]): Promise<MessageKey[]> {
+      if (events.length === 0) return [];
+      const found = await prisma.$queryRawUnsafe<Array<{ c: string; n: number; p: string; v: number }>>(
+        `SELECT m.campaign_id::text AS c, m.run_number AS n, m.profile_id AS p, m.version AS v
+           FROM messages m JOIN unnest($1::uuid[], $2::int[], $3::text[]) AS k(c, n, p)
+             ON m.campaign_id = k.c AND m.run_number = k.n AND m.profile_id = k.p`,
+        events.map((e) => e.campaignId),
+        events.map((e) => e.run),
+        events.map((e) => e.recipient),
+      );
+      const versions = new Map(found.map((m) => [`${m.c}:${m.n}:${m.p}`, m.v]));
+      const key = (e: MessageKey) => `${e.campaignId}:${e.run}:${e.recipient}`;
+      const known = events.filter((e) => versions.has(key(e)));
+      const rows: TrackingEventRow[] = known.map((e) => ({
+        campaignId: e.campaignId,
+        version: versions.get(key(e))!,
+        source: 'run',
+        sourceId: String(e.run),
+        recipient: e.recipient,
+        kind: e.kind,
+        flag: 'human',
+        reason: e.kind === 'bounce' ? (e.bounce ?? 'soft') : null,
+        uaClass: null,
+        ...(e.at ? { at: e.at } : {}),
+      }));
+      const suppress = known
+        .filter((e) => e.kind === 'complaint' || e.bounce === 'hard')
+        .map((e) => e.recipient);
+      if (rows.length > 0) {
+        await prisma.$transaction([
+          prisma.profile.updateMany({
+            where: { id: { in: suppress }, subscribed: true },
+            data: { subscribed: false, updatedAt: new Date() },
+          }),
+          prisma.$executeRawUnsafe(INSERT, ...columns(rows)),
+        ]);
+      }
+      return events.filter((e) => !versions.has(key(e)));
+    },
+  };
+}
+
+export type TrackingStore = ReturnType<typeof trackingStore>;
