@@ -410,6 +410,30 @@ describe('API-triggered campaigns', () => {
     }
   });
 
+  it('reports count executions: per execution, equal to its message rows', async () => {
+    const { audienceId } = await createAudience(stack.pool, 3, (i) => ({ subscribed: i !== 2 }));
+    const id = await liveCampaign({
+      category: 'marketing',
+      channel: 'email',
+      content: { sender: 'news@shop.example', subject: 'Hi', body: 'Hello {{firstName}}' },
+      audience: { audienceId },
+    });
+    const executions = [];
+    for (let i = 0; i < 2; i++)
+      executions.push((await post(`/v1/campaigns/${id}/trigger`, {})).body.executionId);
+    for (const e of executions) await finished(e);
+    const report = (await get(`/v1/campaigns/${id}/report/global`)).body;
+    expect(report.figures).toMatchObject({ sent: 4, excluded: 2 });
+    expect(
+      report.bySource.map((s: { kind: string; id: string; figures: { sent: number; excluded: number } }) => [
+        s.kind,
+        s.id,
+        s.figures.sent,
+        s.figures.excluded,
+      ]),
+    ).toEqual(expect.arrayContaining(executions.map((e) => ['execution', e, 2, 1])));
+  });
+
   it('drain lets accepted executions finish, then takes no call', async () => {
     const slow = await startWebhookReceiver({ delayMs: 30 });
     try {
