@@ -7,9 +7,9 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { PrismaClient } from '../prisma/client';
 import { HttpProblem } from './problem';
-import type { Role } from './schemas';
+import type { Permission, Role } from './schemas';
 
-export type Permission = 'read' | 'edit' | 'publish' | 'admin';
+export type { Permission };
 
 const GRANTS: Record<Role, readonly Permission[]> = {
   viewer: ['read'],
@@ -28,6 +28,11 @@ declare module 'express-serve-static-core' {
   interface Request {
     principal?: Principal;
   }
+}
+
+/** What a role may do. */
+export function permissionsOf(role: Role): Permission[] {
+  return [...GRANTS[role]];
 }
 
 export function hashKey(key: string): string {

@@ -3,6 +3,8 @@ import { z } from 'zod';
 
 export const ROLES = ['viewer', 'editor', 'publisher', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
+export const PERMISSIONS = ['read', 'edit', 'publish', 'admin'] as const;
+export type Permission = (typeof PERMISSIONS)[number];
 
 export const emptySchema = z.strictObject({}).meta({ id: 'Empty' });
 export const idParams = z.strictObject({ id: z.uuid() });

@@ -7,3 +7,4 @@ export * from './campaigns';
 export * from './common';
 export * from './deliveries';
 export * from './keys';
+export * from './preview';
