@@ -12,6 +12,7 @@ import swaggerUi from 'swagger-ui-express';
 import type { PrismaClient } from '../prisma/client';
 import type { Logger } from '../runtime/logger';
 import { authenticate } from './auth';
+import { consoleRoutes } from './console';
 import { idempotency } from './idempotency';
 import { createMetrics } from './metrics';
 import { HttpProblem, problemHandler } from './problem';
@@ -22,6 +23,7 @@ import { deliveryRoutes } from './routes/deliveries';
 import { draftRoutes } from './routes/draft';
 import { keyRoutes } from './routes/keys';
 import { lifecycleRoutes } from './routes/lifecycle';
+import { previewRoutes } from './routes/preview';
 import { profileRoutes } from './routes/profiles';
 import { versionRoutes } from './routes/versions';
 import { createServices } from './services';
@@ -115,6 +117,7 @@ export function createApp(deps: ApiDeps): express.Express {
     audienceRoutes,
     deliveryRoutes,
     keyRoutes,
+    previewRoutes,
   ]) {
     register(routes, services);
   }
@@ -140,6 +143,8 @@ export function createApp(deps: ApiDeps): express.Express {
     swaggerUi.setup(document, { customSiteTitle: 'campaign-orchestrator API' }),
   );
 
+  // The web console: `/` and its assets, public (the page signs in with an API key for /v1).
+  app.use(consoleRoutes());
   app.use(v1);
   app.use((req, _res, next) =>
     next(new HttpProblem(404, 'ROUTE_NOT_FOUND', `no route for ${req.method} ${req.path}`)),
