@@ -5,19 +5,21 @@
  * Sizes (environment): BENCH_LIFECYCLE campaigns (default 100) driven BENCH_CONCURRENCY at a time
  * (10), BENCH_EDITS (5000) and
  * BENCH_ACTIVATIONS (100) for the long life, BENCH_SCALE live campaigns (2000), BENCH_PROFILES
- * (100000); BENCH_ONLY=lifecycle,longLife,scale,delivery to pick; BENCH_OUT for the JSON file.
+ * (100000), BENCH_CONSOLE campaigns in the read model for the console's first render (10000);
+ * BENCH_ONLY=lifecycle,longLife,scale,delivery,console to pick; BENCH_OUT for the JSON file.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../../toolchain/common';
+import { CONSOLE_CEILINGS, consoleScenario } from './console';
 import { deliveryScenario, lifecycleScenario, longLifeScenario, scaleScenario } from './scenarios';
 import { startBenchStack } from './stack';
 
 const size = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 
 async function main(): Promise<void> {
-  const only = (process.env.BENCH_ONLY ?? 'lifecycle,longLife,scale,delivery').split(',');
+  const only = (process.env.BENCH_ONLY ?? 'lifecycle,longLife,scale,delivery,console').split(',');
   const stack = await startBenchStack();
   const results: Record<string, unknown> = {
     date: new Date().toISOString(),
@@ -105,6 +107,21 @@ async function main(): Promise<void> {
         'delivery',
         `${r.profiles} profiles over outbox: msg/s | ceiling rows/s | ratio`,
         `${r.messagesPerSecond} | ${r.ceilingBulkInsertRowsPerSecond} | ${r.ratioToCeiling}`,
+      ]);
+    }
+    if (only.includes('console')) {
+      log('console (Chromium)…');
+      const r = await consoleScenario(stack.context, size('BENCH_CONSOLE', 10_000));
+      results.console = r;
+      rows.push([
+        'console',
+        `JS bundle KiB gzipped (raw) | ceiling`,
+        `${r.bundleGzippedKiB} (${r.bundleKiB}) | ${CONSOLE_CEILINGS.bundleKiB}`,
+      ]);
+      rows.push([
+        'console',
+        `list first render, ${r.campaignsInserted} campaigns: p50/max ms | ceiling`,
+        `${r.firstRenderMs.p50}/${r.firstRenderMs.max} | ${CONSOLE_CEILINGS.firstRenderMs}`,
       ]);
     }
   } finally {
