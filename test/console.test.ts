@@ -142,6 +142,7 @@ describe('web console in a real browser', () => {
     await page.getByLabel('Subject', { exact: true }).fill('Last days, {{firstName}}');
     await page.getByRole('button', { name: 'Save draft' }).click();
     await page.getByText('Draft saved (revision 2).').waitFor();
+    await page.getByTestId('preview-subject').filter({ hasText: 'Last days, Ada' }).waitFor();
     await screen(page, 'campaign-draft-next-to-live');
     await page.getByRole('link', { name: 'Open live version' }).click();
     const live = page.getByRole('main');

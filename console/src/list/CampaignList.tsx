@@ -101,18 +101,20 @@ function Row({ campaign: c }: { campaign: Campaign }) {
       </td>
       <td>{CHANNELS[c.channel] ?? c.channel}</td>
       <td>{TYPES[c.type] ?? c.type}</td>
-      <td class="status">
-        <StatusBadge status={c.status} />
-        {draftInProgress && (
-          <a
-            class="draft-icon"
-            href={campaignHref(c.id, 'draft')}
-            aria-label={`Open the draft of ${c.name}`}
-            title="A draft is in progress: open it"
-          >
-            <DraftIcon />
-          </a>
-        )}
+      <td>
+        <span class="status">
+          <StatusBadge status={c.status} />
+          {draftInProgress && (
+            <a
+              class="draft-icon"
+              href={campaignHref(c.id, 'draft')}
+              aria-label={`Open the draft of ${c.name}`}
+              title="A draft is in progress: open it"
+            >
+              <DraftIcon />
+            </a>
+          )}
+        </span>
       </td>
       <td>{c.liveVersion === null ? '—' : `v${c.liveVersion}`}</td>
       <td>{when(c.updatedAt)}</td>
