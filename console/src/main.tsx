@@ -1,5 +1,6 @@
 /** The console's shell: sign-in, the header, and the page the hash route names. */
-import './styles.css';
+import './styles/base.css';
+import './styles/components.css';
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { CampaignList } from './list/CampaignList';
