@@ -96,6 +96,15 @@ describe('web console in a real browser', () => {
     return row;
   }
 
+  /** Review and activate, confirmed, for a first version that review refuses. */
+  async function reviewAttempt(page: Page): Promise<void> {
+    await page.getByRole('button', { name: 'Review and activate' }).click();
+    await page
+      .getByRole('dialog', { name: 'Review and activate' })
+      .getByRole('button', { name: 'Activate as v1' })
+      .click();
+  }
+
   async function reviewAndActivate(page: Page, version: number): Promise<void> {
     await page.getByRole('button', { name: 'Review and activate' }).click();
     const dialog = page.getByRole('dialog', { name: 'Review and activate' });
@@ -214,6 +223,34 @@ describe('web console in a real browser', () => {
     await page.getByRole('heading', { name: 'Versions' }).waitFor();
     expect(await page.getByRole('button', { name: /Roll back/ }).count()).toBe(0);
     await screen(page, 'viewer-versions');
+  });
+
+  it('shows review errors next to their fields when activation is refused (422)', async () => {
+    const name = `Review ${randomUUID().slice(0, 8)}`;
+    const created = await v1('post', '/v1/campaigns')
+      .send({ name, channel: 'email', content: { sender: 'not an address', subject: 'Hi {{nope}}' } })
+      .expect(201);
+    const page = await signedIn('admin');
+    await page.goto(`/#/campaigns/${created.body.id}/draft`);
+    await page.getByTestId('preview-body').waitFor();
+    await page.getByText('Does not render:').waitFor();
+    await reviewAttempt(page);
+    await page.getByRole('alert').filter({ hasText: 'Review found problems' }).waitFor();
+    const described = async (label: string) =>
+      page
+        .locator(
+          `#${await page
+            .getByLabel(label, { exact: true })
+            .getAttribute('aria-describedby')
+            .then((ids) => ids!.split(' ').pop())}`,
+        )
+        .innerText();
+    expect(await described('Sender address')).toBe('Sender address must be an email address.');
+    expect(await described('Subject')).toMatch(/^Subject template does not render with sample data/);
+    expect(await described('Message')).toBe('Message is required for email campaigns.');
+    expect(await page.getByLabel('Message', { exact: true }).getAttribute('aria-invalid')).toBe('true');
+    await screen(page, 'review-errors');
+    expect((await v1('get', `/v1/campaigns/${created.body.id}`).expect(200)).body.status).toBe('draft');
   });
 
   it('says who changed what when the draft was saved behind the page’s back (412)', async () => {
