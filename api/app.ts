@@ -15,6 +15,7 @@ import type { Logger } from '../runtime/logger';
 import { trackingConfig } from '../runtime/config';
 import type { TrackingConfig } from '../runtime/tracking-tokens';
 import { keyAuthentication } from './auth';
+import { consoleRoutes } from './console';
 import { idempotency } from './idempotency';
 import { createMetrics } from './metrics';
 import { HttpProblem, problemHandler } from './problem';
@@ -26,6 +27,7 @@ import { draftRoutes } from './routes/draft';
 import { executionRoutes } from './routes/executions';
 import { keyRoutes } from './routes/keys';
 import { lifecycleRoutes } from './routes/lifecycle';
+import { previewRoutes } from './routes/preview';
 import { profileRoutes } from './routes/profiles';
 import { reportRoutes } from './routes/reports';
 import { trackingRoutes } from './routes/tracking';
@@ -137,6 +139,7 @@ export function createApp(deps: ApiDeps): express.Express {
     executionRoutes,
     reportRoutes,
     keyRoutes,
+    previewRoutes,
   ]) {
     register(routes, services);
   }
@@ -165,6 +168,8 @@ export function createApp(deps: ApiDeps): express.Express {
     swaggerUi.setup(document, { customSiteTitle: 'campaign-orchestrator API' }),
   );
 
+  // The web console: `/` and its assets, public (the page signs in with an API key for /v1).
+  app.use(consoleRoutes());
   app.use(v1);
   app.use((req, _res, next) =>
     next(new HttpProblem(404, 'ROUTE_NOT_FOUND', `no route for ${req.method} ${req.path}`)),

@@ -8,9 +8,9 @@ import type { NextFunction, Request, Response } from 'express';
 import { LRUCache } from 'lru-cache';
 import type { PrismaClient } from '../prisma/client';
 import { HttpProblem } from './problem';
-import type { Role } from './schemas';
+import type { Permission, Role } from './schemas';
 
-export type Permission = 'read' | 'edit' | 'publish' | 'trigger' | 'admin';
+export type { Permission };
 
 const GRANTS: Record<Role, readonly Permission[]> = {
   viewer: ['read'],
@@ -30,6 +30,11 @@ declare module 'express-serve-static-core' {
   interface Request {
     principal?: Principal;
   }
+}
+
+/** What a role may do. */
+export function permissionsOf(role: Role): Permission[] {
+  return [...GRANTS[role]];
 }
 
 export function hashKey(key: string): string {

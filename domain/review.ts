@@ -147,6 +147,28 @@ export function reviewVersion(
   return errors;
 }
 
+/**
+ * The templated fields of `content` rendered against the sample profile, as review renders them;
+ * a field that does not render is in `errors` instead.
+ */
+export function previewContent(content: VersionSpec['content']): {
+  rendered: Record<string, string>;
+  errors: FieldError[];
+} {
+  const rendered: Record<string, string> = {};
+  const errors: FieldError[] = [];
+  for (const field of TEMPLATED) {
+    const template = content[field];
+    if (template === undefined) continue;
+    try {
+      rendered[field] = renderTemplate(template, SAMPLE_DATA);
+    } catch (error) {
+      errors.push({ field: `content.${field}`, message: firstLine((error as Error).message) });
+    }
+  }
+  return { rendered, errors };
+}
+
 function firstLine(message: string): string {
   return message.split('\n')[0];
 }

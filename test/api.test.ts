@@ -623,6 +623,21 @@ describe('HTTP API on the real stack', () => {
     expect((await call('editor', 'post', `/v1/campaigns/${c.id}/activate`, {})).status).toBe(403);
     expect((await call('publisher', 'post', `/v1/campaigns/${c.id}/modify`, {})).status).toBe(403);
     expect((await call('editor', 'get', '/v1/api-keys')).status).toBe(403);
+    expect((await call('viewer', 'get', '/v1/me')).body).toEqual({
+      name: names.viewer,
+      role: 'viewer',
+      permissions: ['read'],
+    });
+    expect((await call('publisher', 'get', '/v1/me')).body.permissions).toEqual(['read', 'publish']);
+    const preview = await call('viewer', 'post', '/v1/preview', { content: EMAIL });
+    expect(preview.body).toMatchObject({
+      rendered: { subject: 'Hello Ada', body: 'Dear Ada, the sale is on.' },
+      errors: [],
+    });
+    const broken = await call('viewer', 'post', '/v1/preview', { content: { subject: '{{nope}}' } });
+    expect(broken.body.errors).toEqual([
+      { field: 'content.subject', message: expect.stringContaining('nope') },
+    ]);
 
     const made = await call('admin', 'post', '/v1/api-keys', { name: 'ci', role: 'viewer' });
     expect(made.status).toBe(201);
@@ -774,6 +789,15 @@ describe('HTTP API on the real stack', () => {
     expect(
       (await request(app).get('/v1/nothing').set('Authorization', `Bearer ${keys.viewer}`)).body.code,
     ).toBe('ROUTE_NOT_FOUND');
+    // The console is served at / (same origin, under the same CSP: no inline script).
+    const page = await request(app).get('/').expect(200);
+    expect(page.headers['content-type']).toContain('text/html');
+    expect(page.text).toMatch(/<script type="module" src="\/console\/app\.js"><\/script>/);
+    expect(page.headers['content-security-policy']).toContain("script-src 'self'");
+    expect((await request(app).get('/console/app.js').expect(200)).headers['content-type']).toMatch(
+      /javascript/,
+    );
+    expect((await request(app).get('/v1/nothing')).status).toBe(401);
   });
 
   it('exercised every documented route with a success', () => {

@@ -1,8 +1,10 @@
 /**
- * `npm run toolchain`: resolves (building or fetching on first use) the Temporal CLI and the
- * time-skipping test server, and prints where each comes from. npm start and npm test do this
- * themselves; CI runs it first so the slow first build shows up as its own step.
+ * `npm run toolchain`: resolves (building or fetching on first use) the Temporal CLI, the
+ * time-skipping test server and the Chromium the console tests drive, and prints where each comes
+ * from. npm start and npm test do this themselves; CI runs it first so the slow first build (and the
+ * apt-get install of chromium) shows up as its own step.
  */
+import { resolveChromium } from './chromium';
 import { SetupError, say } from './common';
 import { resolveTemporalCli } from './temporal-cli';
 import { resolveTestServer } from './test-server';
@@ -14,6 +16,7 @@ async function main(): Promise<void> {
   say(
     `Time-skipping test server: ${testServer.kind === 'path' ? `${testServer.path} (${testServer.source})` : 'SDK download'}`,
   );
+  say(`Chromium (console tests): ${await resolveChromium()}`);
 }
 
 main().catch((error: Error) => {

@@ -1,12 +1,32 @@
-/** API key management (admin only). */
-import { createApiKey } from '../auth';
+/** API keys: the caller's own (any role), and their management (admin only). */
+import { createApiKey, permissionsOf } from '../auth';
 import { HttpProblem } from '../problem';
 import type { Routes } from '../routing';
-import { apiKeyCreatedSchema, apiKeyListSchema, apiKeySchema, createKeySchema, idParams } from '../schemas';
+import {
+  apiKeyCreatedSchema,
+  apiKeyListSchema,
+  apiKeySchema,
+  createKeySchema,
+  idParams,
+  meSchema,
+} from '../schemas';
 import type { Services } from '../services';
 import { toKey } from '../views';
 
 export function keyRoutes(routes: Routes, { prisma, keys }: Services): void {
+  routes.add({
+    method: 'get',
+    path: '/v1/me',
+    tag: 'api keys',
+    summary: 'The calling key: its name, role and permissions (what a client may offer)',
+    permission: 'read',
+    responses: { 200: { description: 'the calling key', schema: meSchema } },
+    handler({ req, res }) {
+      const { name, role } = req.principal!;
+      res.json({ name, role, permissions: permissionsOf(role) });
+    },
+  });
+
   routes.add({
     method: 'post',
     path: '/v1/api-keys',

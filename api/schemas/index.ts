@@ -9,3 +9,4 @@ export * from './deliveries';
 export * from './keys';
 export * from './executions';
 export * from './reports';
+export * from './preview';

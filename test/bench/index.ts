@@ -8,14 +8,16 @@
  * (100000); BENCH_TRIGGER_RATE calls/s (500) for BENCH_TRIGGER_SECONDS (60), BENCH_TRIGGER20_RATE
  * 20-recipient calls/s (300) for BENCH_TRIGGER20_SECONDS (20); BENCH_REPORT_MESSAGES (1000000) and
  * BENCH_REPORT_EVENTS (2000000) for the reports, BENCH_TRACKING_HITS (20000) offered at
- * BENCH_TRACKING_RATE per second (2000);
- * BENCH_ONLY=lifecycle,longLife,scale,delivery,triggers,reports to pick; BENCH_OUT for the JSON file.
+ * BENCH_TRACKING_RATE per second (2000); BENCH_CONSOLE campaigns in the read model for the console's
+ * first render (10000);
+ * BENCH_ONLY=lifecycle,longLife,scale,delivery,triggers,reports,console to pick; BENCH_OUT for the JSON file.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../../toolchain/common';
 import { reportsScenario } from './reports';
+import { CONSOLE_CEILINGS, consoleScenario } from './console';
 import { deliveryScenario, lifecycleScenario, longLifeScenario, scaleScenario } from './scenarios';
 import { startBenchStack } from './stack';
 import { triggerRateScenario, triggerThroughputScenario } from './triggers';
@@ -23,7 +25,9 @@ import { triggerRateScenario, triggerThroughputScenario } from './triggers';
 const size = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 
 async function main(): Promise<void> {
-  const only = (process.env.BENCH_ONLY ?? 'lifecycle,longLife,scale,delivery,triggers,reports').split(',');
+  const only = (process.env.BENCH_ONLY ?? 'lifecycle,longLife,scale,delivery,triggers,reports,console').split(
+    ',',
+  );
   const stack = await startBenchStack();
   const results: Record<string, unknown> = {
     date: new Date().toISOString(),
@@ -175,6 +179,21 @@ async function main(): Promise<void> {
         'reports',
         'plain INSERT of the same rows, same rate: rows/s | p50/p99 ms',
         `${r.plainInsertCeiling.perSecond} | ${ms(r.plainInsertCeiling)}`,
+      ]);
+    }
+    if (only.includes('console')) {
+      log('console (Chromium)…');
+      const r = await consoleScenario(stack.context, size('BENCH_CONSOLE', 10_000));
+      results.console = r;
+      rows.push([
+        'console',
+        `JS bundle KiB gzipped (raw) | ceiling`,
+        `${r.bundleGzippedKiB} (${r.bundleKiB}) | ${CONSOLE_CEILINGS.bundleKiB}`,
+      ]);
+      rows.push([
+        'console',
+        `list first render, ${r.campaignsInserted} campaigns: p50/max ms | ceiling`,
+        `${r.firstRenderMs.p50}/${r.firstRenderMs.max} | ${CONSOLE_CEILINGS.firstRenderMs}`,
       ]);
     }
   } finally {
