@@ -628,7 +628,11 @@ describe('HTTP API on the real stack', () => {
       role: 'viewer',
       permissions: ['read'],
     });
-    expect((await call('publisher', 'get', '/v1/me')).body.permissions).toEqual(['read', 'publish']);
+    expect((await call('publisher', 'get', '/v1/me')).body.permissions).toEqual([
+      'read',
+      'publish',
+      'trigger',
+    ]);
     const preview = await call('viewer', 'post', '/v1/preview', { content: EMAIL });
     expect(preview.body).toMatchObject({
       rendered: { subject: 'Hello Ada', body: 'Dear Ada, the sale is on.' },
