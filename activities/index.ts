@@ -5,6 +5,7 @@
 import type { Pool } from 'pg';
 import type { PrismaClient } from '../prisma/client';
 import { campaignStore, type Projection } from '../readmodel/campaigns';
+import { reportStore } from '../readmodel/reports';
 import type { ProjectionFailure } from '../domain/types';
 import { createDeliveryActivities, type DeliveryConfig } from './delivery';
 import { createTriggerActivities, type DispatchPacing } from './triggers';
@@ -24,12 +25,17 @@ export interface ActivityDeps {
 
 export function createActivities({ prisma, pool, delivery, dispatch }: ActivityDeps) {
   const campaigns = campaignStore(prisma);
+  const reports = reportStore(prisma);
   return {
     ...createDeliveryActivities(pool, delivery),
     ...createTriggerActivities(pool, delivery, dispatch),
     /** Projects an accepted change into the read model (idempotent; see readmodel/campaigns.ts). */
     async projectCampaign(projection: Projection): Promise<void> {
       await campaigns.project(projection);
+    },
+    /** The live version's headline figures for the operator card (sent, delivered, unique opens, clicks). */
+    async headlineFigures(input: { campaignId: string; version: number }) {
+      return reports.headline(input.campaignId, input.version);
     },
     /** Shows on the campaign row a projection the workflow gave up on (the API's `projectionError`). */
     async recordProjectionFailure(input: { campaignId: string; failure: ProjectionFailure }): Promise<void> {

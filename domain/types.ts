@@ -181,6 +181,18 @@ export interface CampaignState {
   projectionFailure?: ProjectionFailure | null;
   /** api_triggered: what the trigger dispatcher reported so far (absent before the first trigger). */
   triggers?: TriggerTotals;
+  /** The live version's headline figures as last read from the reports (absent until then). */
+  figures?: HeadlineFigures;
+}
+
+/** What operators see of how the live version does, read from the report counters. */
+export interface HeadlineFigures {
+  version: number;
+  sent: number;
+  delivered: number;
+  uniqueOpened: number;
+  uniqueClicked: number;
+  at: string;
 }
 
 /**

@@ -87,6 +87,20 @@ function add<K>(map: Map<K, Sums>, key: K, metric: string, n: number) {
 
 export function reportStore(prisma: PrismaClient) {
   return {
+    /** One version's headline figures, all time, from the day counters (operators' card). */
+    async headline(campaignId: string, version: number) {
+      const rows = await prisma.$queryRaw<Array<{ metric: string; n: number }>>`
+        SELECT metric, sum(n)::int AS n FROM report_days
+         WHERE campaign_id = ${campaignId}::uuid AND version = ${version} GROUP BY metric`;
+      const f = figures(Object.fromEntries(rows.map((r) => [r.metric, r.n])));
+      return {
+        sent: f.sent,
+        delivered: f.delivered,
+        uniqueOpened: f.uniqueOpened,
+        uniqueClicked: f.uniqueClicked,
+      };
+    },
+
     async report(campaignId: string, window: ReportWindow, compare?: [number, number]) {
       const { breakdowns: b, series, args } = statements(window);
       // Two statements on two connections at once: the breakdowns, and the series.

@@ -337,6 +337,11 @@ describe('campaign workflow (time-skipping)', () => {
     expect(final.runs).toMatchObject({ count: 1, active: null });
     expect(await runRows(id)).toEqual([{ number: 1, version: 1, status: 'completed' }]);
     expect(await actions(id)).toEqual(['create', 'activate', 'run-start', 'run-completed']);
+    // Operators see the live version's figures from the report counters once the run has sent.
+    await until(handle, (s) => s.figures?.sent === 3);
+    const card = (await handle.query<{ currentDetails: string }>('__temporal_workflow_metadata'))
+      .currentDetails;
+    expect(card).toMatch(/\*\*figures \(v1\):\*\* 3 sent, 3 delivered, 0 unique opens, 0 unique clicks/);
     await record('child-run', handle);
   });
 

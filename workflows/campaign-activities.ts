@@ -52,6 +52,13 @@ export const { dispatchTriggers } = wf.proxyActivities<CampaignActivities>({
   summary: 'send triggered messages',
 });
 
+// A short read of the report counters for the operator card; a failure only leaves the card as it was.
+export const { headlineFigures } = wf.proxyLocalActivities<CampaignActivities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { maximumAttempts: 2 },
+  summary: 'read headline figures',
+});
+
 /** What the projection needs: the state without the idempotency window, the event, the version. */
 export function toProjection({ state, event, version }: Transition): Projection {
   // Every projection carries the live version (inserted once, skipped after): a version row whose

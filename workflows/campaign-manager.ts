@@ -24,6 +24,7 @@ import type {
   CommandResult,
   CreateCampaign,
   ProjectionFailure,
+  HeadlineFigures,
   StopReceipt,
   TriggerTotals,
 } from '../domain/types';
@@ -39,6 +40,7 @@ import { OperatorView } from './operator-view';
 import { PATCHES } from './patches';
 import { refuseAsFailure } from './refusals';
 import { campaignRunWorkflow, runWorkflowId } from './run';
+import { HeadlineRefresher } from './headline';
 import { callContextRule, TriggerDispatcher } from './trigger-dispatcher';
 
 /**
@@ -73,6 +75,8 @@ export class CampaignManager {
   private activeRun: { number: number; scope: wf.CancellationScope } | undefined;
   /** api_triggered: the trigger dispatcher (./trigger-dispatcher). */
   readonly triggers = new TriggerDispatcher(this);
+  /** The live version's figures on the operator card, after each send (./headline). */
+  private readonly figures = new HeadlineRefresher(this);
 
   constructor(
     start: { create: CreateCampaign } | { state: CampaignState },
@@ -136,6 +140,17 @@ export class CampaignManager {
         reason: (recordError as Error).message,
       });
     }
+  }
+
+  /** Records the headline figures (not a lifecycle change: no revision) and shows them. */
+  showFigures(figures: HeadlineFigures): void {
+    this.current = { ...this.current, figures };
+    this.updateOperatorView();
+  }
+
+  /** Messages left (a run ended, or the trigger dispatcher sent some): refresh the headline figures. */
+  noteSent(): void {
+    this.figures.sent();
   }
 
   /** Records the trigger dispatcher's totals (not a lifecycle change: no revision) and shows them. */
@@ -268,6 +283,7 @@ export class CampaignManager {
         const liveVersionOnly = wf.patched(PATCHES.runEndLiveVersion);
         const ended = endRun(this.current, run.number, outcome, workflowNow(), { liveVersionOnly });
         if (ended) await this.accept(ended);
+        this.noteSent();
       });
   }
 

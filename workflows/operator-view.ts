@@ -40,7 +40,7 @@ export class OperatorView {
 
 /** The Markdown card operators see as the workflow's current details. */
 function operatorCard(state: CampaignState, next: NextTransition | undefined): string {
-  const { live, draft, runs, stop, triggers } = state;
+  const { live, draft, runs, stop, triggers, figures } = state;
   const liveVersion = live ? `v${live.number}, activated ${live.activatedAt} by ${live.activatedBy}` : 'none';
   const basedOn = draft?.basedOn ? `, based on v${draft.basedOn}` : '';
   const inFlight = runs.active ? ` (run ${runs.active.number} on v${runs.active.version} in flight)` : '';
@@ -57,6 +57,12 @@ function operatorCard(state: CampaignState, next: NextTransition | undefined): s
           ? `; last: \`${triggers.lastExecution.id}\` on v${triggers.lastExecution.version} at ${triggers.lastExecution.at}`
           : '')
       : `- **runs:** ${runs.count}${inFlight}${skipped}`,
+    ...(figures
+      ? [
+          `- **figures (v${figures.version}):** ${figures.sent} sent, ${figures.delivered} delivered, ` +
+            `${figures.uniqueOpened} unique opens, ${figures.uniqueClicked} unique clicks (at ${figures.at})`,
+        ]
+      : []),
     ...(stop ? [`- **stopped:** ${stop.stoppedAt} by ${stop.stoppedBy} (${stop.mode})`] : []),
     ...(state.projectionFailure
       ? [

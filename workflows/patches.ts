@@ -23,4 +23,6 @@ export const PATCHES = {
   triggerQueue: 'trigger-queue',
   /** An api_triggered campaign's templates may use the call's `{{context.x}}` (review). */
   callContext: 'call-context',
+  /** After sending, the operator card shows the live version's report figures, read once a minute for an hour. */
+  headlineFigures: 'headline-figures',
 } as const;

@@ -30,6 +30,8 @@ export interface TriggerHost {
   readonly state: CampaignState;
   /** Records new totals in the state (not a lifecycle change: no revision) and shows them. */
   showTriggers(totals: TriggerTotals): void;
+  /** Messages left: the headline figures are worth reading again. */
+  noteSent(): void;
 }
 
 const NONE: TriggerTotals = { executions: 0, sent: 0, lastExecution: null, wake: false, nextDueAt: null };
@@ -119,6 +121,7 @@ export class TriggerDispatcher {
         wake: totals.wake || report.more,
         nextDueAt: report.nextDueAt,
       });
+      if (report.sent > 0) this.campaign.noteSent();
     }
   }
 }
