@@ -48,18 +48,22 @@ function columns(rows: TrackingEventRow[]): unknown[] {
 }
 
 /** A message as a provider names it: `<campaign>:<run>:<recipient>` (the SMTP Message-ID's local part). */
-export interface MessageKey {
-  campaignId: string;
-  run: number;
-  recipient: string;
+/** A message as providers name it: a run's (campaign, run, profile), or an execution's (id, recipient index). */
+export type MessageKey =
+  | { source: 'run'; campaignId: string; run: number; recipient: string }
+  | { source: 'execution'; executionId: string; recipient: number };
+
+/** The key as text: the Message-ID's local part. */
+export function keyText(k: MessageKey): string {
+  return k.source === 'run' ? `${k.campaignId}:${k.run}:${k.recipient}` : `${k.executionId}:${k.recipient}`;
 }
 
-export interface ProviderEvent extends MessageKey {
+export type ProviderEvent = MessageKey & {
   kind: 'bounce' | 'complaint';
   /** Bounces: hard or soft. */
   bounce?: 'hard' | 'soft';
   at?: Date;
-}
+};
 
 /** Most rows one statement takes. */
 const GROUP = 1000;
@@ -116,37 +120,55 @@ export function trackingStore(prisma: PrismaClient) {
     },
 
     /**
-     * Records bounces and complaints of run messages; a hard bounce or a complaint suppresses the
-     * profile. Returns the keys that name no message (nothing is recorded for them).
+     * Records bounces and complaints of run and execution messages; a hard bounce or a complaint
+     * suppresses the profile. Returns the keys that name no message (nothing is recorded for them).
      */
     async provider(events: ProviderEvent[]): Promise<MessageKey[]> {
       if (events.length === 0) return [];
-      const found = await prisma.$queryRawUnsafe<Array<{ c: string; n: number; p: string; v: number }>>(
-        `SELECT m.campaign_id::text AS c, m.run_number AS n, m.profile_id AS p, m.version AS v
-           FROM messages m JOIN unnest($1::uuid[], $2::int[], $3::text[]) AS k(c, n, p)
-             ON m.campaign_id = k.c AND m.run_number = k.n AND m.profile_id = k.p`,
-        events.map((e) => e.campaignId),
-        events.map((e) => e.run),
-        events.map((e) => e.recipient),
-      );
-      const versions = new Map(found.map((m) => [`${m.c}:${m.n}:${m.p}`, m.v]));
-      const key = (e: MessageKey) => `${e.campaignId}:${e.run}:${e.recipient}`;
-      const known = events.filter((e) => versions.has(key(e)));
-      const rows: TrackingEventRow[] = known.map((e) => ({
-        campaignId: e.campaignId,
-        version: versions.get(key(e))!,
-        source: 'run',
-        sourceId: String(e.run),
-        recipient: e.recipient,
-        kind: e.kind,
-        flag: 'human',
-        reason: e.kind === 'bounce' ? (e.bounce ?? 'soft') : null,
-        uaClass: null,
-        ...(e.at ? { at: e.at } : {}),
-      }));
+      const runs = events.filter((e) => e.source === 'run');
+      const executions = events.filter((e) => e.source === 'execution');
+      const found = [
+        ...(await prisma.$queryRawUnsafe<Message[]>(
+          `SELECT m.campaign_id::text || ':' || m.run_number || ':' || m.profile_id AS key, m.campaign_id::text AS c,
+                  m.version AS v, 'run' AS source, m.run_number::text AS source_id, m.profile_id AS recipient,
+                  m.profile_id AS profile
+             FROM messages m JOIN unnest($1::uuid[], $2::int[], $3::text[]) AS k(c, n, p)
+               ON m.campaign_id = k.c AND m.run_number = k.n AND m.profile_id = k.p`,
+          runs.map((e) => e.campaignId),
+          runs.map((e) => e.run),
+          runs.map((e) => e.recipient),
+        )),
+        ...(await prisma.$queryRawUnsafe<Message[]>(
+          `SELECT m.execution_id::text || ':' || m.recipient AS key, m.campaign_id::text AS c, m.version AS v,
+                  'execution' AS source, m.execution_id::text AS source_id, m.recipient::text AS recipient,
+                  m.profile_id AS profile
+             FROM execution_messages m JOIN unnest($1::uuid[], $2::int[]) AS k(e, r)
+               ON m.execution_id = k.e AND m.recipient = k.r`,
+          executions.map((e) => e.executionId),
+          executions.map((e) => e.recipient),
+        )),
+      ];
+      const messages = new Map(found.map((m) => [m.key, m]));
+      const known = events.filter((e) => messages.has(keyText(e)));
+      const rows: TrackingEventRow[] = known.map((e) => {
+        const m = messages.get(keyText(e))!;
+        return {
+          campaignId: m.c,
+          version: m.v,
+          source: m.source,
+          sourceId: m.source_id,
+          recipient: m.recipient,
+          kind: e.kind,
+          flag: 'human',
+          reason: e.kind === 'bounce' ? (e.bounce ?? 'soft') : null,
+          uaClass: null,
+          ...(e.at ? { at: e.at } : {}),
+        };
+      });
       const suppress = known
         .filter((e) => e.kind === 'complaint' || e.bounce === 'hard')
-        .map((e) => e.recipient);
+        .map((e) => messages.get(keyText(e))!.profile)
+        .filter((p): p is string => p !== null);
       if (rows.length > 0) {
         await prisma.$transaction([
           prisma.profile.updateMany({
@@ -156,9 +178,20 @@ export function trackingStore(prisma: PrismaClient) {
           prisma.$executeRawUnsafe(INSERT, ...columns(rows)),
         ]);
       }
-      return events.filter((e) => !versions.has(key(e)));
+      return events.filter((e) => !messages.has(keyText(e)));
     },
   };
+}
+
+/** A message a provider event names, as the lookup finds it. */
+interface Message {
+  key: string;
+  c: string;
+  v: number;
+  source: 'run' | 'execution';
+  source_id: string;
+  recipient: string;
+  profile: string | null;
 }
 
 export type TrackingStore = ReturnType<typeof trackingStore>;

@@ -373,23 +373,26 @@ describe('API-triggered campaigns', () => {
   });
 
   it('a message a receiver refuses for now is retried on its own back-off; the queue behind it goes on', async () => {
-    // 503 for the first 6 requests of the first call's message (the sender's own 5 tries, then one
-    // more), 200 for everything else.
+    // 503 for the first 6 requests for profile `flaky` (the sender's own 5 tries, then one more), 200
+    // for everything else.
     const hits = new Map<string, number>();
-    const server = http.createServer((req, res) => {
-      const key = String(req.headers['idempotency-key']);
-      hits.set(key, (hits.get(key) ?? 0) + 1);
-      req.resume();
-      req.on('end', () => res.writeHead(key === flaky && hits.get(key)! <= 6 ? 503 : 200).end());
-    });
     let flaky = '';
+    const server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk));
+      req.on('end', () => {
+        const recipient = (JSON.parse(body) as { recipient: string }).recipient;
+        hits.set(recipient, (hits.get(recipient) ?? 0) + 1);
+        res.writeHead(recipient === flaky && hits.get(recipient)! <= 6 ? 503 : 200).end();
+      });
+    });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const { ids } = await createAudience(stack.pool, 2);
+      flaky = ids[0];
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
       const id = await liveCampaign({ category: 'transactional', channel: 'webhook', content: { url } });
       const first = await post(`/v1/campaigns/${id}/trigger`, { recipients: [{ profileId: ids[0] }] });
-      flaky = `${first.body.executionId}:0`;
       const second = await post(`/v1/campaigns/${id}/trigger`, { recipients: [{ profileId: ids[1] }] });
       const behind = await finished(second.body.executionId);
       const retried = await finished(first.body.executionId);
@@ -416,7 +419,7 @@ describe('API-triggered campaigns', () => {
       content: { sender: 'news@shop.example', subject: 'Hi', body: 'Hello {{firstName}}' },
       audience: { audienceId },
     });
-    const executions = [];
+    const executions: string[] = [];
     for (let i = 0; i < 2; i++)
       executions.push((await post(`/v1/campaigns/${id}/trigger`, {})).body.executionId);
     for (const e of executions) await finished(e);
@@ -430,6 +433,24 @@ describe('API-triggered campaigns', () => {
         s.figures.excluded,
       ]),
     ).toEqual(expect.arrayContaining(executions.map((e) => ['execution', e, 2, 1])));
+    // A provider reports a hard bounce of a triggered message by its Message-ID: recorded, suppressed.
+    const bounced = await post(
+      '/v1/events',
+      {
+        events: [
+          { type: 'bounced', bounce: 'hard', messageId: `<${executions[0]}:0@campaign-orchestrator>` },
+        ],
+      },
+      'publisher',
+    );
+    expect(bounced.body).toEqual({ recorded: 1, unknown: [] });
+    const [first] = (await get(`/v1/executions/${executions[0]}`)).body.outcomes;
+    expect(
+      (await stack.prisma.profile.findUniqueOrThrow({ where: { id: first.profileId } })).subscribed,
+    ).toBe(false);
+    const after = (await get(`/v1/campaigns/${id}/report/global`)).body;
+    const source = after.bySource.find((s: { id: string }) => s.id === executions[0]);
+    expect(source.figures).toMatchObject({ sent: 2, bouncedHard: 1, delivered: 1 });
   });
 
   it('drain lets accepted executions finish, then takes no call', async () => {

@@ -4,7 +4,7 @@
  */
 import type { Request } from 'express';
 import type { Report } from '../../readmodel/reports';
-import type { MessageKey } from '../../readmodel/tracking';
+import { keyText, type MessageKey } from '../../readmodel/tracking';
 import { invalidField } from '../problem';
 import { reportCsv } from '../report-csv';
 import type { Routes } from '../routing';
@@ -36,8 +36,10 @@ function send(req: Request, res: import('express').Response, report: Report) {
 function messageKey(id: string, field: string): MessageKey {
   const m = MESSAGE_ID.exec(id);
   // The schema checked the form already; kept so a key is never built from anything else.
-  if (!m) throw invalidField(field, 'must be <campaign id>:<run>:<recipient>, as in our Message-ID');
-  return { campaignId: m[1].toLowerCase(), run: Number(m[2]), recipient: m[3] };
+  if (!m) throw invalidField(field, 'must be <campaign id>:<run>:<recipient> or <execution id>:<recipient>');
+  return m[3] === undefined
+    ? { source: 'execution', executionId: m[1].toLowerCase(), recipient: Number(m[2]) }
+    : { source: 'run', campaignId: m[1].toLowerCase(), run: Number(m[2]), recipient: m[3] };
 }
 
 export function reportRoutes(routes: Routes, { queries, reports, tracking }: Services): void {
@@ -102,12 +104,10 @@ export function reportRoutes(routes: Routes, { queries, reports, tracking }: Ser
         ...(e.at ? { at: new Date(e.at) } : {}),
       }));
       const unknown = await tracking.provider(events);
-      const unknownIds = new Set(unknown.map((k) => `${k.campaignId}:${k.run}:${k.recipient}`));
+      const unknownIds = new Set(unknown.map(keyText));
       res.json({
         recorded: events.length - unknown.length,
-        unknown: body.events
-          .filter((_, i) => unknownIds.has(`${events[i].campaignId}:${events[i].run}:${events[i].recipient}`))
-          .map((e) => e.messageId),
+        unknown: body.events.filter((_, i) => unknownIds.has(keyText(events[i]))).map((e) => e.messageId),
       });
     },
   });

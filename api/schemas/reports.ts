@@ -98,18 +98,24 @@ export const tokenParams = z.strictObject({
     .meta({ description: 'a signed tracking token (one that is not ours is 404)', pattern: TOKEN_PATTERN }),
 });
 
-/** A message as providers name it: the SMTP Message-ID we sent, with or without `<…@campaign-orchestrator>`. */
-/** `<campaign>:<run>:<recipient>`, bare or as the Message-ID `<…@campaign-orchestrator>`. */
+/**
+ * A message as providers name it: the SMTP Message-ID we sent, bare or as `<…@campaign-orchestrator>`:
+ * `<campaign>:<run>:<recipient>` for a run's message, `<execution>:<recipient index>` for a triggered one.
+ */
 export const MESSAGE_ID =
-  /^<?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}):(\d{1,9}):(.+?)(@campaign-orchestrator>|>)?$/;
+  /^<?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}):(\d{1,9})(?::(.+?))?(@campaign-orchestrator>|>)?$/;
 const messageId = z
   .string()
   .max(600)
-  .regex(MESSAGE_ID, 'must be <campaign id>:<run>:<recipient>, as in our Message-ID')
+  .regex(
+    MESSAGE_ID,
+    'must be <campaign id>:<run>:<recipient> or <execution id>:<recipient>, as in our Message-ID',
+  )
   .refine((s) => !UNSAFE_TEXT.test(s), TEXT_RULE)
   .meta({
     description:
-      '`<campaign>:<run>:<recipient>`, as in the Message-ID header of the email. Text: no NUL character, no unpaired surrogate.',
+      '`<campaign>:<run>:<recipient>` (a run) or `<execution>:<recipient index>` (a triggered message), as in ' +
+      'the Message-ID header of the email. Text: no NUL character, no unpaired surrogate.',
   });
 const eventSchema = z.discriminatedUnion('type', [
   z.strictObject({
