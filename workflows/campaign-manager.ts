@@ -24,9 +24,7 @@ import type {
   CommandResult,
   CreateCampaign,
   ProjectionFailure,
-  HeadlineFigures,
   StopReceipt,
-  TriggerTotals,
 } from '../domain/types';
 import {
   cancelRun,
@@ -116,7 +114,7 @@ export class CampaignManager {
         await projectCampaign(toProjection(transition));
         // After the await: the row is at this revision now, its projection_error cleared.
         const failure = this.current.projectionFailure;
-        if (failure && failure.revision < revision) this.showProjectionFailure(null);
+        if (failure && failure.revision < revision) this.annotate({ projectionFailure: null });
       } catch (error) {
         if (!wf.patched(PATCHES.boundedProjection)) throw error;
         await this.projectionGivenUp(revision, error);
@@ -130,7 +128,7 @@ export class CampaignManager {
   private async projectionGivenUp(revision: number, error: unknown): Promise<void> {
     const reason = failureReason(error);
     const failure: ProjectionFailure = { revision, at: workflowNow().toISOString(), reason };
-    this.showProjectionFailure(failure);
+    this.annotate({ projectionFailure: failure });
     // Warn, not error: it is shown where operators look (search attribute, card, API).
     wf.log.warn('gave up projecting a change to PostgreSQL', { revision, reason });
     try {
@@ -142,27 +140,18 @@ export class CampaignManager {
     }
   }
 
-  /** Records the headline figures (not a lifecycle change: no revision) and shows them. */
-  showFigures(figures: HeadlineFigures): void {
-    this.current = { ...this.current, figures };
+  /**
+   * Records what operators see beside the lifecycle (a projection failure, trigger totals, headline
+   * figures): not a lifecycle change, so no revision and no projection; shown at once.
+   */
+  annotate(notes: Partial<Pick<CampaignState, 'projectionFailure' | 'triggers' | 'figures'>>): void {
+    this.current = { ...this.current, ...notes };
     this.updateOperatorView();
   }
 
   /** Messages left (a run ended, or the trigger dispatcher sent some): refresh the headline figures. */
   noteSent(): void {
     this.figures.sent();
-  }
-
-  /** Records the trigger dispatcher's totals (not a lifecycle change: no revision) and shows them. */
-  showTriggers(totals: TriggerTotals): void {
-    this.current = { ...this.current, triggers: totals };
-    this.updateOperatorView();
-  }
-
-  /** Sets or clears the campaign's projection failure (not a lifecycle change: no revision). */
-  private showProjectionFailure(failure: ProjectionFailure | null): void {
-    this.current = { ...this.current, projectionFailure: failure };
-    this.updateOperatorView();
   }
 
   /** Resolves once every accepted change is projected to PostgreSQL. */

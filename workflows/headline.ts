@@ -18,7 +18,7 @@ const EVERY = '1 minute';
 export interface FiguresHost {
   readonly state: CampaignState;
   /** Records the figures in the state (not a lifecycle change: no revision) and shows them. */
-  showFigures(figures: HeadlineFigures): void;
+  annotate(notes: { figures: HeadlineFigures }): void;
 }
 
 export class HeadlineRefresher {
@@ -41,7 +41,7 @@ export class HeadlineRefresher {
         const version = this.campaign.state.live.number;
         try {
           const f = await headlineFigures({ campaignId: this.campaign.state.id, version });
-          this.campaign.showFigures({ version, ...f, at: new Date().toISOString() });
+          this.campaign.annotate({ figures: { version, ...f, at: new Date().toISOString() } });
         } catch (error) {
           wf.log.warn('could not read headline figures', { reason: (error as Error).message });
         }

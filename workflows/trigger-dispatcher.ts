@@ -29,7 +29,7 @@ export function callContextRule(state: CampaignState, command: Command): boolean
 export interface TriggerHost {
   readonly state: CampaignState;
   /** Records new totals in the state (not a lifecycle change: no revision) and shows them. */
-  showTriggers(totals: TriggerTotals): void;
+  annotate(notes: { triggers: TriggerTotals }): void;
   /** Messages left: the headline figures are worth reading again. */
   noteSent(): void;
 }
@@ -55,7 +55,7 @@ export class TriggerDispatcher {
 
   /** Calls were queued: run the dispatcher (once, however many signals arrive meanwhile). */
   wake(): void {
-    this.campaign.showTriggers({ ...this.totals, wake: true });
+    this.campaign.annotate({ triggers: { ...this.totals, wake: true } });
     this.ensureRunning();
   }
 
@@ -106,7 +106,7 @@ export class TriggerDispatcher {
         // Woken early by a signal, or at the due time.
         if (wait > 0) await wf.condition(() => this.totals.wake, wait);
       }
-      this.campaign.showTriggers({ ...this.totals, wake: false });
+      this.campaign.annotate({ triggers: { ...this.totals, wake: false } });
       this.inActivity = true;
       const report = await dispatchTriggers({
         campaignId: this.campaign.state.id,
@@ -114,12 +114,14 @@ export class TriggerDispatcher {
       });
       this.inActivity = false;
       const totals = this.totals;
-      this.campaign.showTriggers({
-        executions: totals.executions + report.executions,
-        sent: totals.sent + report.sent,
-        lastExecution: report.lastExecution ?? totals.lastExecution,
-        wake: totals.wake || report.more,
-        nextDueAt: report.nextDueAt,
+      this.campaign.annotate({
+        triggers: {
+          executions: totals.executions + report.executions,
+          sent: totals.sent + report.sent,
+          lastExecution: report.lastExecution ?? totals.lastExecution,
+          wake: totals.wake || report.more,
+          nextDueAt: report.nextDueAt,
+        },
       });
       if (report.sent > 0) this.campaign.noteSent();
     }
