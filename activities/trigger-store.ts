@@ -129,7 +129,8 @@ export async function retryLater(
   await client.query(
     `UPDATE execution_messages m
         SET attempts = m.attempts + 1, reason = t.error,
-            retry_at = now() + make_interval(secs => least(300, 5 * 2 ^ least(m.attempts, 10)))
+            -- From the failure, not from the transaction's start (its batch may have taken seconds).
+            retry_at = clock_timestamp() + make_interval(secs => least(300, 5 * 2 ^ least(m.attempts, 10)))
        FROM unnest($1::uuid[], $2::int[], $3::text[]) AS t(execution_id, recipient, error)
       WHERE m.execution_id = t.execution_id AND m.recipient = t.recipient AND m.status = 'queued'`,
     [transient.map((t) => t.executionId), transient.map((t) => t.recipient), transient.map((t) => t.error)],
