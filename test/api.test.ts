@@ -6,9 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
-import pino from 'pino';
 import request, { type Response } from 'supertest';
-import { createApp } from '../api/app';
+import type { createApp } from '../api/app';
+import { testApp } from './harness/api';
 import { createApiKey } from '../api/auth';
 import type { Role } from '../api/schemas';
 import type { PrismaClient } from '../prisma/client';
@@ -46,13 +46,7 @@ describe('HTTP API on the real stack', () => {
   beforeAll(async () => {
     stack = await startDevStack('api');
     prisma = stack.prisma;
-    app = createApp({
-      client: stack.client,
-      prisma,
-      pool: stack.pool,
-      taskQueue: stack.taskQueue,
-      logger: pino({ level: 'silent' }),
-    });
+    app = testApp(stack);
     for (const role of ['viewer', 'editor', 'publisher', 'admin'] as const) {
       names[role] = `${role}-${randomUUID().slice(0, 6)}`;
       keys[role] = (await createApiKey(prisma, names[role], role)).key;
@@ -758,14 +752,7 @@ describe('HTTP API on the real stack', () => {
 
   it('answers 503 with Retry-After when no worker takes the command', async () => {
     const orphanQueue = uniqueTaskQueue('no-worker');
-    const lonely = createApp({
-      client: stack.client,
-      prisma,
-      pool: stack.pool,
-      taskQueue: orphanQueue,
-      logger: pino({ level: 'silent' }),
-      commandTimeoutMs: 1500,
-    });
+    const lonely = testApp(stack, { taskQueue: orphanQueue, commandTimeoutMs: 1500 });
     const res = await request(lonely)
       .post('/v1/campaigns')
       .set('Authorization', `Bearer ${keys.editor}`)

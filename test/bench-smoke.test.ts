@@ -5,8 +5,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { Pool } from 'pg';
-import pino from 'pino';
-import { createApp } from '../api/app';
+import { testApp } from './harness/api';
 import { createApiKey } from '../api/auth';
 import {
   deliveryScenario,
@@ -27,13 +26,7 @@ describe('benchmark scenarios (smoke)', () => {
   beforeAll(async () => {
     stack = await startDevStack('bench');
     pool = new Pool({ connectionString: testDatabaseUrl(), max: 4 });
-    const app = createApp({
-      client: stack.client,
-      prisma: stack.prisma,
-      pool: stack.pool,
-      taskQueue: stack.taskQueue,
-      logger: pino({ level: 'silent' }),
-    });
+    const app = testApp(stack);
     server = app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     ctx = {

@@ -7,9 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import pino from 'pino';
 import request from 'supertest';
-import { createApp } from '../api/app';
+import type { createApp } from '../api/app';
+import { testApp } from './harness/api';
 import { createApiKey } from '../api/auth';
 import { campaignWorkflowId } from '../workflows/messages';
 import { createAudience, until } from './harness/campaigns';
@@ -41,14 +41,7 @@ describe('API-triggered campaigns', () => {
   beforeAll(async () => {
     stack = await startDevStack('triggers');
     receiver = await startWebhookReceiver();
-    app = createApp({
-      client: stack.client,
-      prisma: stack.prisma,
-      pool: stack.pool,
-      taskQueue: stack.taskQueue,
-      logger: pino({ level: 'silent' }),
-      webhookAllowPrivate: true,
-    });
+    app = testApp(stack, { webhookAllowPrivate: true });
     for (const role of ['editor', 'publisher', 'trigger', 'viewer'] as const) {
       auth[role] =
         `Bearer ${(await createApiKey(stack.prisma, `${role}-${randomUUID().slice(0, 6)}`, role)).key}`;
@@ -482,13 +475,7 @@ describe('API-triggered campaigns', () => {
   it('a call accepted while no worker runs is sent once one starts (202 means durable)', async () => {
     const taskQueue = uniqueTaskQueue('trig-durable');
     const connection = await NativeConnection.connect({ address: testTemporalAddress() });
-    const isolated = createApp({
-      client: stack.client,
-      prisma: stack.prisma,
-      pool: stack.pool,
-      taskQueue,
-      logger: pino({ level: 'silent' }),
-    });
+    const isolated = testApp(stack, { taskQueue });
     const call = (path: string, body: object, role: string) =>
       request(isolated).post(path).set('Authorization', auth[role]).send(body);
     let worker = await runTestWorker({ connection, taskQueue, prisma: stack.prisma });
@@ -584,14 +571,7 @@ describe('API-triggered campaigns', () => {
   });
 
   it('429 with Retry-After once a key exceeds its rate', async () => {
-    const limited = createApp({
-      client: stack.client,
-      prisma: stack.prisma,
-      pool: stack.pool,
-      taskQueue: stack.taskQueue,
-      logger: pino({ level: 'silent' }),
-      triggerRateLimit: 2,
-    });
+    const limited = testApp(stack, { triggerRateLimit: 2 });
     const statuses: number[] = [];
     let retryAfter: string | undefined;
     for (let i = 0; i < 8; i++) {

@@ -1,7 +1,7 @@
 /** The Express app on a real dev stack, with one API key per role. */
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
-import { createApp } from '../../api/app';
+import { createApp, type ApiDeps } from '../../api/app';
 import { createApiKey } from '../../api/auth';
 import type { Role } from '../../api/schemas';
 import { startDevStack, type DevStack } from './stack';
@@ -16,15 +16,21 @@ export interface ApiHarness {
   stop(): Promise<void>;
 }
 
-export async function startApiHarness(prefix: string): Promise<ApiHarness> {
-  const stack = await startDevStack(prefix);
-  const app = createApp({
+/** The Express app on `stack` (its client, database and task queue), silent, with `options` on top. */
+export function testApp(stack: DevStack, options: Partial<ApiDeps> = {}): ReturnType<typeof createApp> {
+  return createApp({
     client: stack.client,
     prisma: stack.prisma,
     pool: stack.pool,
     taskQueue: stack.taskQueue,
     logger: pino({ level: 'silent' }),
+    ...options,
   });
+}
+
+export async function startApiHarness(prefix: string): Promise<ApiHarness> {
+  const stack = await startDevStack(prefix);
+  const app = testApp(stack);
   const auth = {} as Record<Role, string>;
   const names = {} as Record<Role, string>;
   for (const role of ['viewer', 'editor', 'publisher', 'admin'] as const) {

@@ -6,10 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { Pool } from 'pg';
-import pino from 'pino';
 import { SMTPServer } from 'smtp-server';
 import request from 'supertest';
-import { createApp } from '../../api/app';
+import { testApp } from './api';
 import { createApiKey } from '../../api/auth';
 import type { Role } from '../../api/schemas';
 import { signToken, type TrackingRef } from '../../runtime/tracking-tokens';
@@ -49,14 +48,7 @@ export async function startTrackingStack(prefix: string) {
     tracking,
   });
   const pool = new Pool({ connectionString: testDatabaseUrl(), max: 3 });
-  const app = createApp({
-    client: stack.client,
-    prisma: stack.prisma,
-    pool: stack.pool,
-    taskQueue: stack.taskQueue,
-    logger: pino({ level: 'silent' }),
-    tracking,
-  });
+  const app = testApp(stack, { tracking });
   const keys = {} as Record<Role, string>;
   for (const role of ['viewer', 'editor', 'publisher'] as const) {
     keys[role] =
