@@ -6,7 +6,7 @@
  * (10), BENCH_EDITS (5000) and
  * BENCH_ACTIVATIONS (100) for the long life, BENCH_SCALE live campaigns (2000), BENCH_PROFILES
  * (100000); BENCH_TRIGGER_RATE calls/s (500) for BENCH_TRIGGER_SECONDS (60), BENCH_TRIGGER20_RATE
- * 20-recipient calls/s (300) for BENCH_TRIGGER20_SECONDS (20); BENCH_REPORT_MESSAGES (1000000) and
+ * 20-recipient calls/s (400) for BENCH_TRIGGER20_SECONDS (20); BENCH_REPORT_MESSAGES (1000000) and
  * BENCH_REPORT_EVENTS (2000000) for the reports, BENCH_TRACKING_HITS (20000) offered at
  * BENCH_TRACKING_RATE per second (2000); BENCH_CONSOLE campaigns in the read model for the console's
  * first render (10000);
@@ -127,7 +127,7 @@ async function main(): Promise<void> {
       log('triggers: 20-recipient calls next to the bulk-insert ceiling…');
       const t = await triggerThroughputScenario(
         stack.context,
-        size('BENCH_TRIGGER20_RATE', 300),
+        size('BENCH_TRIGGER20_RATE', 400),
         size('BENCH_TRIGGER20_SECONDS', 20),
       );
       results.triggers = { rate: r, throughput: t };
