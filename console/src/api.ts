@@ -16,6 +16,7 @@ import type {
 import type { messageListSchema, runListSchema } from '../../api/schemas/deliveries';
 import type { meSchema } from '../../api/schemas/keys';
 import type { previewSchema } from '../../api/schemas/preview';
+import type { reportSchema } from '../../api/schemas/report-shape';
 
 export type Campaign = z.infer<typeof campaignSchema>;
 export type CampaignList = z.infer<typeof campaignListSchema>;
@@ -31,6 +32,9 @@ export type StopReceipt = StopResponse['receipt'];
 export type Content = Draft['content'];
 export type Preview = z.infer<typeof previewSchema>;
 export type Schedule = Draft['schedule'];
+export type Report = z.infer<typeof reportSchema>;
+export type ReportFigures = Report['figures'];
+export type ReportRates = Report['rates'];
 
 export interface FieldProblem {
   field: string;
@@ -110,6 +114,22 @@ export class Api {
   history = (id: string) => this.get<History>(`/v1/campaigns/${id}/history`);
   runs = (id: string) => this.get<Runs>(`/v1/campaigns/${id}/runs`);
   messages = (id: string) => this.get<Messages>(`/v1/campaigns/${id}/messages?limit=50`);
+
+  /** `kind` live or global; `query` holds from, to and compare when set. */
+  report = (id: string, kind: 'live' | 'global', query: URLSearchParams) =>
+    this.get<Report>(`/v1/campaigns/${id}/report/${kind}?${query}`);
+  /** The same report as CSV text (`Accept: text/csv`). */
+  async reportCsv(id: string, kind: 'live' | 'global', query: URLSearchParams): Promise<Blob> {
+    const res = await fetch(`/v1/campaigns/${id}/report/${kind}?${query}`, {
+      cache: 'no-store',
+      headers: { Authorization: `Bearer ${this.key}`, Accept: 'text/csv' },
+    });
+    if (!res.ok) {
+      const problem = (await res.json().catch(() => ({}))) as Partial<{ code: string; detail: string }>;
+      throw new ApiError(res.status, problem.code ?? 'UNKNOWN', problem.detail ?? '');
+    }
+    return res.blob();
+  }
 
   preview = (content: Content) => this.call<Preview>('POST', '/v1/preview', { content }).then((r) => r.body);
   editDraft = (id: string, edit: object, etag: string) =>

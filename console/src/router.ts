@@ -1,7 +1,7 @@
 /** Hash routes (`#/campaigns/<id>/draft`): the API serves one page, and links work offline. */
 import { useEffect, useState } from 'preact/hooks';
 
-export const TABS = ['draft', 'live', 'versions', 'history', 'runs'] as const;
+export const TABS = ['draft', 'live', 'versions', 'history', 'runs', 'reports'] as const;
 export type Tab = (typeof TABS)[number];
 
 export type Route = { page: 'list' } | { page: 'campaign'; id: string; tab?: Tab };

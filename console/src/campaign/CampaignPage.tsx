@@ -10,6 +10,7 @@ import { ErrorLine, StatusBadge, useLoad, when } from '../ui';
 import { Actions } from './Actions';
 import { DraftEditor } from './DraftEditor';
 import { History } from './History';
+import { Reports } from './Reports';
 import { Runs } from './Runs';
 import { allowed, readOnlyReason } from './status';
 import { LiveVersion } from './VersionView';
@@ -36,6 +37,7 @@ const TAB_LABELS: Record<Tab, string> = {
   versions: 'Versions',
   history: 'History',
   runs: 'Runs and messages',
+  reports: 'Reports',
 };
 
 export function CampaignPage({ session, id, tab }: { session: Session; id: string; tab?: Tab }) {
@@ -50,7 +52,7 @@ export function CampaignPage({ session, id, tab }: { session: Session; id: strin
   if (!data) return error ? <ErrorLine message={error} /> : <p class="loading">Loading…</p>;
   const { campaign: c, live } = data;
   const can = allowed(c, session);
-  const tabs = (['draft', 'live', 'versions', 'history', 'runs'] as Tab[]).filter(
+  const tabs = (['draft', 'live', 'versions', 'history', 'runs', 'reports'] as Tab[]).filter(
     (t) => (t !== 'draft' || draft) && (t !== 'live' || live),
   );
   const current = tab && tabs.includes(tab) ? tab : draft ? 'draft' : live ? 'live' : 'versions';
@@ -147,6 +149,7 @@ export function CampaignPage({ session, id, tab }: { session: Session; id: strin
       )}
       {current === 'history' && <History session={session} id={c.id} />}
       {current === 'runs' && <Runs session={session} id={c.id} />}
+      {current === 'reports' && <Reports session={session} id={c.id} />}
     </>
   );
 }
