@@ -4,6 +4,12 @@ import type { Pool, PoolClient } from 'pg';
 /** Runs `work` in one transaction on a pooled connection: committed, or rolled back if it throws. */
 export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  // A connection the server ends while checked out (a PostgreSQL restart during a batch that is
+  // sending) emits 'error' on the client; unhandled, it would crash the process. The next query
+  // fails anyway; the connection is then discarded rather than returned to the pool.
+  let lost: Error | undefined;
+  const onError = (error: Error) => (lost = error);
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
     const result = await work(client);
@@ -13,6 +19,7 @@ export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) =>
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {
-    client.release();
+    client.off('error', onError);
+    client.release(lost);
   }
 }

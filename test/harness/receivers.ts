@@ -1,7 +1,8 @@
 /**
  * A webhook receiver for tests: a local `node:http` server that counts every request it receives
- * per `Idempotency-Key` (`<campaign>:<run>:<recipient>`) and answers 200, after `delayMs` if set (a
- * slow receiver).
+ * per `Idempotency-Key` (`<campaign>:<run>:<recipient>`, or `<execution>:<recipient>` for a trigger)
+ * and answers 200, after `delayMs` if set (a slow receiver; a function draws a delay per request), or
+ * the status `status()` returns at that moment (a receiver that is down answers 5xx).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,6 +19,8 @@ export interface WebhookReceiver {
   received: ReceivedRequest[];
   /** Requests per Idempotency-Key. */
   hits: Map<string, number>;
+  /** Requests answered 2xx per Idempotency-Key (what the receiver accepted). */
+  delivered: Map<string, number>;
   /** Keys received more than once. */
   duplicates(): string[];
   /** Requests received and not answered yet. */
@@ -28,9 +31,12 @@ export interface WebhookReceiver {
 /** The recipient named by an Idempotency-Key. */
 export const recipientOf = (key: string) => key.split(':')[2];
 
-export async function startWebhookReceiver(options: { delayMs?: number } = {}): Promise<WebhookReceiver> {
+export async function startWebhookReceiver(
+  options: { delayMs?: number | (() => number); status?: () => number } = {},
+): Promise<WebhookReceiver> {
   const received: ReceivedRequest[] = [];
   const hits = new Map<string, number>();
+  const delivered = new Map<string, number>();
   const timers = new Set<NodeJS.Timeout>();
   let open = 0;
   const server = http.createServer((req, res) => {
@@ -42,13 +48,16 @@ export async function startWebhookReceiver(options: { delayMs?: number } = {}): 
     req.on('end', () => {
       const answer = () => {
         open--;
-        res.writeHead(200).end('ok');
+        const status = options.status?.() ?? 200;
+        if (status >= 200 && status < 300) delivered.set(key, (delivered.get(key) ?? 0) + 1);
+        res.writeHead(status).end(status < 300 ? 'ok' : 'down');
       };
-      if (!options.delayMs) return answer();
+      const delay = typeof options.delayMs === 'function' ? options.delayMs() : options.delayMs;
+      if (!delay) return answer();
       const timer = setTimeout(() => {
         timers.delete(timer);
         answer();
-      }, options.delayMs);
+      }, delay);
       timers.add(timer);
     });
   });
@@ -57,6 +66,7 @@ export async function startWebhookReceiver(options: { delayMs?: number } = {}): 
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
     received,
     hits,
+    delivered,
     duplicates: () => [...hits].filter(([, n]) => n > 1).map(([key]) => key),
     inFlight: () => open,
     async close() {
