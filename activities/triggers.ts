@@ -42,6 +42,9 @@ import {
   type QueuedMessage,
 } from './trigger-store';
 
+/** A message a transient channel error left queued, and why. */
+type Transient = { executionId: string; recipient: number; error: string };
+
 /** Which campaign's queue, and how it sends. */
 export interface DispatchInput {
   campaignId: string;
@@ -94,56 +97,89 @@ export function createTriggerActivities(pool: Pool, config: DeliveryConfig, paci
     return content;
   }
 
-  /**
-   * Sends queued messages grouped by execution; returns the outcomes, and the messages a transient
-   * channel error left queued (the batch stops at the first: the channel is failing for now). A
-   * message queued longer than the retry window gets no more tries: its transient error is final.
-   */
-  async function sendAll(input: DispatchInput, queued: QueuedMessage[], onSent: () => void) {
+  /** Sends one execution's queued messages: its outcomes, and the messages a transient error left queued. */
+  async function sendExecution(
+    input: DispatchInput,
+    executionId: string,
+    messages: QueuedMessage[],
+    onSent: () => void,
+  ) {
     const outcomes: MessageOutcome[] = [];
-    const transient: Array<{ executionId: string; recipient: number; error: string }> = [];
-    const byExecution = new Map<string, QueuedMessage[]>();
-    for (const m of queued) byExecution.set(m.execution_id, [...(byExecution.get(m.execution_id) ?? []), m]);
-    for (const [executionId, messages] of byExecution) {
-      const { version, category } = messages[0];
-      const content = await contentOf(input.campaignId, version);
-      const refused = messages.filter((m) => m.profile_id !== null && !m.known);
-      for (const m of refused) {
+    const transient: Transient[] = [];
+    const { version, category } = messages[0];
+    const content = await contentOf(input.campaignId, version);
+    const refused = messages.filter((m) => m.profile_id !== null && !m.known);
+    for (const m of refused) {
+      outcomes.push({
+        executionId,
+        recipient: m.recipient,
+        status: 'excluded',
+        reason: 'profile deleted',
+        rendered: null,
+      });
+    }
+    const job = {
+      campaignId: input.campaignId,
+      version: { number: version, content, schedule: {}, activatedAt: '', activatedBy: '', basedOn: null },
+      channel: input.channel,
+      source: { execution: executionId },
+      consent: category !== 'transactional',
+    };
+    // Queued longer than the retry window: a transient error is final (`giveUp`).
+    for (const giveUp of [false, true]) {
+      const recipients = messages
+        .filter((m) => !refused.includes(m) && m.expired === giveUp)
+        .map((m) => toRecipient(input.channel, m));
+      if (recipients.length === 0) continue;
+      const result = await sender.send(job, recipients, { onSent, giveUp });
+      for (const o of result.outcomes) {
         outcomes.push({
           executionId,
-          recipient: m.recipient,
-          status: 'excluded',
-          reason: 'profile deleted',
-          rendered: null,
+          recipient: Number(o.id),
+          status: o.status,
+          reason: o.reason,
+          rendered: o.rendered,
         });
       }
-      const job = {
-        campaignId: input.campaignId,
-        version: { number: version, content, schedule: {}, activatedAt: '', activatedBy: '', basedOn: null },
-        channel: input.channel,
-        source: { execution: executionId },
-        consent: category !== 'transactional',
-      };
-      for (const giveUp of [false, true]) {
-        const recipients = messages
-          .filter((m) => !refused.includes(m) && m.expired === giveUp)
-          .map((m) => toRecipient(input.channel, m));
-        if (recipients.length === 0) continue;
-        const result = await sender.send(job, recipients, { onSent, giveUp });
-        for (const o of result.outcomes) {
-          outcomes.push({
-            executionId,
-            recipient: Number(o.id),
-            status: o.status,
-            reason: o.reason,
-            rendered: o.rendered,
-          });
-        }
-        transient.push(
-          ...result.transient.map((t) => ({ executionId, recipient: Number(t.id), error: t.error })),
-        );
-        if (transient.length > 0) return { outcomes, transient };
+      transient.push(
+        ...result.transient.map((t) => ({ executionId, recipient: Number(t.id), error: t.error })),
+      );
+      if (transient.length > 0) break;
+    }
+    return { outcomes, transient };
+  }
+
+  /**
+   * Sends queued messages, grouped by execution. Over the network, executions go in waves of about
+   * `networkConcurrency` messages sent at once (a one-recipient call does not wait for the one
+   * before it); after a wave that met a transient channel error the batch stops (the channel is
+   * failing for now). Returns the outcomes and the messages left queued by transient errors.
+   */
+  async function sendAll(input: DispatchInput, queued: QueuedMessage[], onSent: () => void) {
+    const byExecution = new Map<string, QueuedMessage[]>();
+    for (const m of queued) byExecution.set(m.execution_id, [...(byExecution.get(m.execution_id) ?? []), m]);
+    const width = sender.isNetwork(input.channel) ? (config.networkConcurrency ?? 10) : 1;
+    const waves: Array<Array<[string, QueuedMessage[]]>> = [];
+    let size = Infinity;
+    for (const group of byExecution) {
+      if (size + group[1].length > width) {
+        waves.push([]);
+        size = 0;
       }
+      waves[waves.length - 1].push(group);
+      size += group[1].length;
+    }
+    const outcomes: MessageOutcome[] = [];
+    const transient: Transient[] = [];
+    for (const wave of waves) {
+      const sent = await Promise.all(
+        wave.map(([id, messages]) => sendExecution(input, id, messages, onSent)),
+      );
+      for (const r of sent) {
+        outcomes.push(...r.outcomes);
+        transient.push(...r.transient);
+      }
+      if (transient.length > 0) break;
     }
     return { outcomes, transient };
   }

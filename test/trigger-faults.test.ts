@@ -304,7 +304,7 @@ describe('faults during a stream of triggers', () => {
     const hook = await receiver({ delayMs: () => 1000 + Math.floor(Math.random() * 2000) });
     const w = worker(e);
     const campaign = await liveCampaign(e, hook);
-    // A batch sends one execution (5 recipients, as slow as its slowest) at a time: ~2.5 s a call.
+    // Waves of about 10 messages at once, each as slow as its slowest answer.
     const s = stream(e, campaign, SLOW_CALLS);
     await finish(e, campaign.id, s, hook, w, 120_000);
     await until('the receiver has answered everything', () => hook.inFlight() === 0, 10_000);
