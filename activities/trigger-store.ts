@@ -5,7 +5,7 @@
  */
 import type { Pool, PoolClient } from 'pg';
 import type { CampaignContent } from '../domain/types';
-import { expandAudience } from '../readmodel/executions';
+import { expandAudience } from '../readmodel/trigger-acceptance';
 
 /** One queued message, with what sending it needs. */
 export interface QueuedMessage {
