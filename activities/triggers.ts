@@ -18,6 +18,7 @@
  * (`DELIVERY_RETRY_WINDOW`) its transient error is final (`failed`, `unreachable: …`).
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { LRUCache } from 'lru-cache';
 import type { Pool } from 'pg';
 import type { CampaignContent, Channel } from '../domain/types';
 import { inTransaction } from '../readmodel/sql';
@@ -84,14 +85,13 @@ export function createTriggerActivities(pool: Pool, config: DeliveryConfig, paci
     ...config.webhook,
     attempts: 1, // retried by the callback's own back-off (./callbacks)
   });
-  const contents = new Map<string, CampaignContent>();
+  const contents = new LRUCache<string, CampaignContent>({ max: 1000 });
   /** A version's content: immutable, so read once per worker. */
   async function contentOf(campaignId: string, version: number): Promise<CampaignContent> {
     const key = `${campaignId}:${version}`;
     let content = contents.get(key);
     if (!content) {
       content = await versionContent(pool, campaignId, version);
-      if (contents.size > 1000) contents.clear();
       contents.set(key, content);
     }
     return content;
@@ -209,9 +209,13 @@ export function createTriggerActivities(pool: Pool, config: DeliveryConfig, paci
       };
       const beat = setInterval(() => ctx.heartbeat(report.sent), 1000);
       // Callbacks go out beside delivery, one round at a time: a slow receiver never holds a batch.
+      // Looked for after a batch with outcomes, and otherwise (retries coming due) once a second.
       let callbacksInFlight: Promise<unknown> | undefined;
-      const kickCallbacks = () => {
-        callbacksInFlight ??= sendCallbacks(pool, callbacks, input.campaignId)
+      let lookedAt = 0;
+      const kickCallbacks = (outcomes: boolean) => {
+        if (callbacksInFlight || (!outcomes && Date.now() - lookedAt < 1000)) return;
+        lookedAt = Date.now();
+        callbacksInFlight = sendCallbacks(pool, callbacks, input.campaignId)
           .catch(() => undefined)
           .finally(() => (callbacksInFlight = undefined));
       };
@@ -253,7 +257,7 @@ export function createTriggerActivities(pool: Pool, config: DeliveryConfig, paci
               report.lastExecution = { id: p.id, at, version: p.version };
             }
           }
-          kickCallbacks();
+          kickCallbacks(done.progress.length > 0);
           if (done.taken > 0) {
             idleSince = Date.now();
             if (Date.now() - wokeAt > 5_000) {

@@ -6,11 +6,13 @@
  */
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
+import { LRUCache } from 'lru-cache';
 import type { FieldProblem } from './problem';
 
 const ajv = new Ajv2020({ allErrors: true, strict: false });
 addFormats(ajv);
-const compiled = new Map<string, ValidateFunction>();
+// Per campaign version (immutable); the least recently used go first.
+const compiled = new LRUCache<string, ValidateFunction>({ max: 1000 });
 
 /** Why `schema` is not a usable JSON Schema, as review errors on `field`; empty when it is. */
 export function schemaErrors(schema: unknown, field = 'content.contextSchema'): FieldProblem[] {
@@ -28,7 +30,6 @@ export function contextErrors(key: string, schema: object, context: unknown, fie
   let validate = compiled.get(key);
   if (!validate) {
     validate = ajv.compile(schema);
-    if (compiled.size > 1000) compiled.clear();
     compiled.set(key, validate);
   }
   if (validate(context)) return [];

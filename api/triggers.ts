@@ -57,7 +57,9 @@ export function triggerUseCases({ executions, campaigns, audiences, gateway }: T
       return target;
     },
   };
-  const versions = new Map<string, { content: CampaignContent; audienceId: string | null }>();
+  const versions = new LRUCache<string, { content: CampaignContent; audienceId: string | null }>({
+    max: 1000,
+  });
   /** A version's content and audience: immutable, so read once per process. */
   async function versionOf(campaignId: string, number: number) {
     const key = `${campaignId}:${number}`;
@@ -69,7 +71,6 @@ export function triggerUseCases({ executions, campaigns, audiences, gateway }: T
         content: (row?.content ?? {}) as CampaignContent,
         audienceId: audience?.audienceId ?? null,
       };
-      if (versions.size > 1000) versions.clear();
       versions.set(key, version);
     }
     return version;

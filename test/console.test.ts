@@ -5,13 +5,10 @@
  * Playwright's (a locator waits until the page shows what is asked), never a fixed time.
  */
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import request from 'supertest';
-import { buildConsole } from '../toolchain/build-console';
-import { startApiHarness, type ApiHarness } from './harness/api';
-import { launchBrowser, openPage, screenshot, seriousViolations } from './harness/browser';
+import type { ApiHarness } from './harness/api';
+import { startConsoleSession, type ConsoleSession } from './harness/console';
 
 const EMAIL = {
   sender: 'news@shop.example',
@@ -20,58 +17,22 @@ const EMAIL = {
 };
 
 describe('web console in a real browser', () => {
+  let session: ConsoleSession;
   let api: ApiHarness;
-  let server: Server;
-  let browser: Browser;
-  let baseURL: string;
-  const opened: Array<{ errors: string[]; close(): Promise<void> }> = [];
+  let signedIn: ConsoleSession['signedIn'];
+  let screen: ConsoleSession['screen'];
 
   beforeAll(async () => {
-    const [harness, launched] = await Promise.all([
-      startApiHarness('console'),
-      launchBrowser(),
-      buildConsole(),
-    ]);
-    api = harness;
-    browser = launched;
-    server = api.app.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    session = await startConsoleSession('console');
+    ({ api, signedIn, screen } = session);
   }, 600_000);
 
-  afterAll(async () => {
-    await Promise.all(opened.map((p) => p.close()));
-    await browser?.close();
-    if (server) await new Promise((resolve) => server.close(resolve));
-    await api?.stop();
-  });
+  afterAll(() => session?.stop());
 
   afterEach(() => {
     // No script error and no CSP refusal on any page a test opened.
-    expect(opened.flatMap((p) => p.errors)).toEqual([]);
+    expect(session.pageErrors()).toEqual([]);
   });
-
-  /** Opens the console and signs in with the key of `role`. */
-  async function signedIn(role: keyof ApiHarness['auth'], shoot?: string): Promise<Page> {
-    const opening = await openPage(browser, baseURL);
-    opened.push(opening);
-    const { page } = opening;
-    await page.goto('/');
-    await page.getByLabel('API key').fill(api.auth[role].replace('Bearer ', ''));
-    if (shoot) await screen(page, shoot);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Campaigns' }).waitFor();
-    return page;
-  }
-
-  /** Scans the screen with axe-core and saves it. */
-  async function screen(page: Page, name: string): Promise<void> {
-    expect({ screen: name, violations: await seriousViolations(page) }).toEqual({
-      screen: name,
-      violations: [],
-    });
-    await screenshot(page, name);
-  }
 
   const v1 = (method: 'get' | 'post' | 'patch', path: string, role: keyof ApiHarness['auth'] = 'admin') =>
     request(api.app)[method](path).set('Authorization', api.auth[role]);

@@ -39,13 +39,8 @@ import { PATCHES } from './patches';
 import { refuseAsFailure } from './refusals';
 import { campaignRunWorkflow, runWorkflowId } from './run';
 import { HeadlineRefresher } from './headline';
+import { workflowNow } from './clock';
 import { callContextRule, TriggerDispatcher } from './trigger-dispatcher';
-
-/**
- * Workflow time. Inside the workflow sandbox `Date` is Temporal's deterministic replacement (the
- * time of the current workflow task, replayed identically); every clock read goes through here.
- */
-export const workflowNow = (): Date => new Date();
 
 /** How a delivery run's child workflow ended. */
 type RunOutcome = 'completed' | 'cancelled' | 'failed';

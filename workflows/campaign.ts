@@ -15,7 +15,8 @@ import type {
   CommandType,
   CreateCampaign,
 } from '../domain/types';
-import { CampaignManager, workflowNow } from './campaign-manager';
+import { CampaignManager } from './campaign-manager';
+import { workflowNow } from './clock';
 import {
   commandSignal,
   commandUpdates,

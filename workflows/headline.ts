@@ -8,6 +8,7 @@
 import * as wf from '@temporalio/workflow';
 import type { CampaignState, HeadlineFigures } from '../domain/types';
 import { headlineFigures } from './campaign-activities';
+import { workflowNow } from './clock';
 import { PATCHES } from './patches';
 
 /** How long after the last send the figures keep being read, and how often. */
@@ -30,18 +31,22 @@ export class HeadlineRefresher {
   /** The campaign sent messages: read the figures now, then once a minute for the next hour. */
   sent(): void {
     if (!this.campaign.state.live || !wf.patched(PATCHES.headlineFigures)) return;
-    this.readUntil = Date.now() + FRESH_FOR_MS;
+    this.readUntil = workflowNow().getTime() + FRESH_FOR_MS;
     if (!this.running) void this.loop();
   }
 
   private async loop(): Promise<void> {
     this.running = true;
     try {
-      while (Date.now() < this.readUntil && this.campaign.state.live && !this.campaign.state.deleted) {
+      while (
+        workflowNow().getTime() < this.readUntil &&
+        this.campaign.state.live &&
+        !this.campaign.state.deleted
+      ) {
         const version = this.campaign.state.live.number;
         try {
           const f = await headlineFigures({ campaignId: this.campaign.state.id, version });
-          this.campaign.annotate({ figures: { version, ...f, at: new Date().toISOString() } });
+          this.campaign.annotate({ figures: { version, ...f, at: workflowNow().toISOString() } });
         } catch (error) {
           wf.log.warn('could not read headline figures', { reason: (error as Error).message });
         }

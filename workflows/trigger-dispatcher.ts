@@ -9,6 +9,7 @@ import { usesContext } from '../domain/context';
 import { isReplay } from '../domain/lifecycle';
 import type { CampaignState, Command, StopReceipt, TriggerTotals } from '../domain/types';
 import { closeTriggers, dispatchTriggers } from './campaign-activities';
+import { workflowNow } from './clock';
 import { PATCHES } from './patches';
 
 /**
@@ -102,7 +103,7 @@ export class TriggerDispatcher {
       const { wake, nextDueAt } = this.totals;
       if (!wake) {
         if (!nextDueAt) return;
-        const wait = Date.parse(nextDueAt) - Date.now();
+        const wait = Date.parse(nextDueAt) - workflowNow().getTime();
         // Woken early by a signal, or at the due time.
         if (wait > 0) await wf.condition(() => this.totals.wake, wait);
       }
