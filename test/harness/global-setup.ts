@@ -1,23 +1,58 @@
 /**
  * Starts what the integration tests need, once per `npm test`: a throw-away embedded PostgreSQL
- * (migrated), the Temporal dev server, the time-skipping test server binary, and one workflow
- * bundle. Test files find them through TEST_* environment variables.
+ * (migrated), a Temporal server, the time-skipping test server binary, and one workflow bundle.
+ * Test files find them through TEST_* environment variables.
+ *
+ * TEST_TEMPORAL_TARGET picks the Temporal server: `dev` (default) the CLI dev server on SQLite;
+ * `cluster` the production-shaped profile, the real Temporal server with its persistence and SQL
+ * visibility on the same PostgreSQL (toolchain/temporal-cluster.ts).
  */
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { migrate } from '../../prisma/migrate';
-import { startEmbeddedPostgres } from '../../toolchain/postgres';
+import { startEmbeddedPostgres, type LocalPostgres } from '../../toolchain/postgres';
+import { startTemporalCluster } from '../../toolchain/temporal-cluster';
 import { startDevServer } from '../../toolchain/temporal-server';
 import { resolveTestServer } from '../../toolchain/test-server';
-import { say } from '../../toolchain/common';
+import { SetupError, say } from '../../toolchain/common';
+
+/** What global-teardown.ts stops. */
+export interface TestInfra {
+  postgres: LocalPostgres;
+  temporal: TemporalTarget;
+  dir: string;
+}
+
+/** What `stop()` ends, and the frontend's address. */
+interface TemporalTarget {
+  address: string;
+  stop(): Promise<void>;
+}
+
+function temporalTarget(): 'dev' | 'cluster' {
+  const target = process.env.TEST_TEMPORAL_TARGET ?? 'dev';
+  if (target === 'dev' || target === 'cluster') return target;
+  throw new SetupError(`TEST_TEMPORAL_TARGET must be dev or cluster, got "${target}".`);
+}
+
+async function startTemporal(target: 'dev' | 'cluster', postgres: Promise<LocalPostgres>, dir: string) {
+  if (target === 'dev') {
+    const devServer = await startDevServer();
+    return { address: devServer.address, stop: () => devServer.teardown() };
+  }
+  return startTemporalCluster({ databaseUrl: (await postgres).url, dir });
+}
 
 export default async function globalSetup(): Promise<void> {
   const started = Date.now();
-  const [postgres, devServer, testServer, bundle] = await Promise.all([
-    startEmbeddedPostgres({}),
-    startDevServer(),
+  const target = temporalTarget();
+  const dir = mkdtempSync(path.join(tmpdir(), 'campaign-test-'));
+  const startingPostgres = startEmbeddedPostgres({});
+  const [postgres, temporal, testServer, bundle] = await Promise.all([
+    startingPostgres,
+    startTemporal(target, startingPostgres, dir),
     resolveTestServer(),
     bundleWorkflowCode({
       workflowsPath: require.resolve('../../workflows'),
@@ -25,14 +60,14 @@ export default async function globalSetup(): Promise<void> {
     }),
   ]);
   await migrate(postgres.url);
-  const dir = mkdtempSync(path.join(tmpdir(), 'campaign-test-'));
   const bundlePath = path.join(dir, 'workflow-bundle.js');
   writeFileSync(bundlePath, bundle.code);
 
   process.env.TEST_DATABASE_URL = postgres.url;
-  process.env.TEST_TEMPORAL_ADDRESS = devServer.address;
+  process.env.TEST_TEMPORAL_ADDRESS = temporal.address;
   process.env.TEST_WORKFLOW_BUNDLE = bundlePath;
   if (testServer.kind === 'path') process.env.TEMPORAL_TEST_SERVER_PATH = testServer.path;
-  (globalThis as Record<string, unknown>).__campaignTestInfra = { postgres, devServer, dir };
-  say(`test infrastructure ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const infra: TestInfra = { postgres, temporal, dir };
+  (globalThis as Record<string, unknown>).__campaignTestInfra = infra;
+  say(`test infrastructure (Temporal: ${target}) ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }

@@ -1,12 +1,10 @@
 import { rmSync } from 'node:fs';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { LocalPostgres } from '../../toolchain/postgres';
+import type { TestInfra } from './global-setup';
 
 export default async function globalTeardown(): Promise<void> {
-  const infra = (globalThis as Record<string, unknown>).__campaignTestInfra as
-    { postgres: LocalPostgres; devServer: TestWorkflowEnvironment; dir: string } | undefined;
+  const infra = (globalThis as Record<string, unknown>).__campaignTestInfra as TestInfra | undefined;
   if (!infra) return;
-  await infra.devServer.teardown();
+  await infra.temporal.stop();
   await infra.postgres.stop();
   rmSync(infra.dir, { recursive: true, force: true });
 }

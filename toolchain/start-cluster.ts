@@ -1,0 +1,150 @@
+/**
+ * `npm run start:cluster`: the production-shaped profile on one machine. The real Temporal server
+ * (built once from the Go module proxy) with its persistence and SQL visibility on PostgreSQL, its Web
+ * UI, then CLUSTER_WORKERS worker processes (default 2) and CLUSTER_APIS API processes (default 2)
+ * sharing PORT. State persists under .data/cluster/. SIGHUP restarts the workers, then the API
+ * processes, one at a time; Ctrl-C stops everything cleanly.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { ensureAdminKey } from '../api/auth';
+import { createPrisma } from '../prisma/client';
+import { migrate } from '../prisma/migrate';
+import { ConfigError, connectClient, temporalSettings } from '../runtime/config';
+import { describeStartupError } from '../runtime/shutdown';
+import { repoRoot, say } from './common';
+import { assertPortFree, resolveDatabase } from './postgres';
+import { startProcessCluster } from './process-cluster';
+import { startTemporalCluster } from './temporal-cluster';
+import { registerSearchAttributes } from './temporal-server';
+
+const TEMPORAL_PORT = 7233;
+const UI_PORT = Number(process.env.TEMPORAL_UI_PORT ?? 8233);
+
+function count(name: string, fallback: number): number {
+  const raw = process.env[name] ?? String(fallback);
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 16) {
+    throw new ConfigError(`${name} must be a whole number from 1 to 16, got "${raw}".`);
+  }
+  return value;
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const dataDir = path.resolve(process.env.DATA_DIR ?? path.join(repoRoot, '.data', 'cluster'));
+  mkdirSync(dataDir, { recursive: true });
+  const cleanups: Array<{ what: string; stop: () => Promise<void> }> = [];
+  const stopAll = async () => {
+    for (const { what, stop } of cleanups.reverse()) {
+      await stop().catch((error: Error) => say(`stopping ${what} failed: ${error.message}`));
+    }
+  };
+  let stopping = false;
+  const onSignal = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    say(`${signal}: shutting down…`);
+    void stopAll().then(() => {
+      say('stopped.');
+      process.exit(0);
+    });
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+
+  try {
+    const workers = count('CLUSTER_WORKERS', 2);
+    const apis = count('CLUSTER_APIS', 2);
+    const port = Number(process.env.PORT ?? 3000);
+    await assertPortFree(port, 'the API', 'PORT');
+    say(process.env.DATABASE_URL ? 'Connecting to DATABASE_URL…' : 'Starting PostgreSQL…');
+    const db = await resolveDatabase(path.join(dataDir, 'postgres'), false);
+    cleanups.push({ what: 'PostgreSQL', stop: () => db.stop() });
+    const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: db.url, PORT: String(port) };
+    let uiUrl = 'your Temporal cluster’s UI';
+    if (process.env.TEMPORAL_ADDRESS) {
+      const settings = temporalSettings();
+      const connection = await connectClient(settings);
+      await registerSearchAttributes(connection, settings.namespace);
+      await connection.close();
+    } else {
+      await assertPortFree(TEMPORAL_PORT, 'the Temporal frontend', 'TEMPORAL_ADDRESS');
+      await assertPortFree(UI_PORT, 'the Temporal Web UI', 'TEMPORAL_UI_PORT');
+      say('Starting the Temporal server on PostgreSQL…');
+      const temporal = await startTemporalCluster({
+        databaseUrl: db.url,
+        dir: path.join(dataDir, 'temporal'),
+        frontendPort: TEMPORAL_PORT,
+        uiPort: UI_PORT,
+      });
+      cleanups.push({ what: 'Temporal server', stop: () => temporal.stop() });
+      env.TEMPORAL_ADDRESS = temporal.address;
+      uiUrl = `${temporal.uiUrl}   (server metrics: ${temporal.metricsUrl})`;
+    }
+    const applied = await migrate(db.url);
+    if (applied.length) say(`Applied migrations: ${applied.join(', ')}`);
+    const createdKey = await adminKey(db.url);
+    // Bundled once here, so each worker process (and each restart) starts without bundling.
+    say('Bundling the workflow code…');
+    const bundle = await bundleWorkflowCode({
+      workflowsPath: require.resolve('../workflows'),
+      logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} },
+    });
+    env.WORKFLOW_BUNDLE = path.join(dataDir, 'workflow-bundle.js');
+    writeFileSync(env.WORKFLOW_BUNDLE, bundle.code);
+    say(`Starting ${workers} workers and ${apis} API processes…`);
+    const processes = await startProcessCluster({ workers, apis, env });
+    cleanups.push({ what: 'workers and API processes', stop: () => processes.stop() });
+    process.on('SIGHUP', () => {
+      say('SIGHUP: rolling restart of the workers, then the API processes…');
+      void processes
+        .rollingRestart('worker')
+        .then(() => processes.rollingRestart('api'))
+        .then(() => say('rolling restart done'))
+        .catch((error: Error) => say(`rolling restart failed: ${error.message}`));
+    });
+    const pids = (role: string) =>
+      processes
+        .members()
+        .filter((m) => m.role === role)
+        .map((m) => m.pid)
+        .join(', ');
+    process.stderr.write(
+      [
+        '',
+        `campaign-orchestrator (cluster profile) is up (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+        `  API          http://localhost:${port}   (${apis} processes: ${pids('api')})`,
+        `  Workers      ${workers} processes: ${pids('worker')}`,
+        `  Temporal UI  ${uiUrl}`,
+        `  Temporal     ${env.TEMPORAL_ADDRESS}   (npm run temporal -- workflow list)`,
+        `  PostgreSQL   ${db.url}`,
+        createdKey
+          ? `  Auth         Authorization: Bearer ${createdKey}   (created now, shown only this once)`
+          : '  Auth         Authorization: Bearer <an API key> (ADMIN_API_KEY, or one created with POST /v1/api-keys)',
+        `  Data         ${dataDir}`,
+        `Rolling restart: kill -HUP ${process.pid}. Press Ctrl-C to stop.`,
+        '',
+      ].join('\n'),
+    );
+  } catch (error) {
+    await stopAll();
+    process.stderr.write(`npm run start:cluster: ${describeStartupError(error)}\n`);
+    process.exit(1);
+  }
+}
+
+/** The first admin key, created once here rather than raced for by every API process. */
+async function adminKey(databaseUrl: string): Promise<string | undefined> {
+  const prisma = createPrisma(databaseUrl);
+  try {
+    return await ensureAdminKey(prisma, process.env.ADMIN_API_KEY);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  } finally {
+    await prisma.$disconnect();
+  }
+}
+
+void main();
