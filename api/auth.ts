@@ -60,11 +60,18 @@ export async function ensureAdminKey(
 ): Promise<string | undefined> {
   if (adminKey) {
     if (adminKey.length < 16) throw new Error('ADMIN_API_KEY must be at least 16 characters long.');
-    const existing = await prisma.apiKey.findUnique({ where: { hash: hashKey(adminKey) } });
-    if (!existing) await createApiKey(prisma, 'admin (ADMIN_API_KEY)', 'admin', adminKey);
-    else if (existing.revokedAt || existing.role !== 'admin') {
-      await prisma.apiKey.update({ where: { id: existing.id }, data: { revokedAt: null, role: 'admin' } });
-    }
+    // An upsert: several API processes starting together race for this row (unique on hash).
+    await prisma.apiKey.upsert({
+      where: { hash: hashKey(adminKey) },
+      create: {
+        id: randomUUID(),
+        name: 'admin (ADMIN_API_KEY)',
+        role: 'admin',
+        prefix: adminKey.slice(0, 8),
+        hash: hashKey(adminKey),
+      },
+      update: { revokedAt: null, role: 'admin' },
+    });
     return undefined;
   }
   if ((await prisma.apiKey.count()) > 0) return undefined;

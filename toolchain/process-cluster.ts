@@ -8,7 +8,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import cluster, { type Worker as ClusterWorker } from 'node:cluster';
-import { openSync } from 'node:fs';
+import { openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot, say } from './common';
 
@@ -94,7 +94,8 @@ export async function startProcessCluster(options: ProcessClusterOptions): Promi
       setTimeout(() => !stopping && launch(role), 1_000);
     });
     const failed = exited.then(() => {
-      throw new Error(`the ${role} process ${handle.pid} exited before it was ready`);
+      const said = options.logFile ? `; its output ends with: ${lastLines(options.logFile)}` : '';
+      throw new Error(`the ${role} process ${handle.pid} exited before it was ready${said}`);
     });
     return { handle, ready: withTimeout(Promise.race([ready, failed]), `the ${role} process ${handle.pid}`) };
   }
@@ -140,4 +141,8 @@ function withTimeout(promise: Promise<void>, what: string): Promise<void> {
     );
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function lastLines(file: string): string {
+  return readFileSync(file, 'utf8').trim().split('\n').slice(-5).join(' | ').slice(-1_500);
 }
