@@ -10,7 +10,8 @@
  * BENCH_REPORT_EVENTS (2000000) for the reports, BENCH_TRACKING_HITS (20000) offered at
  * BENCH_TRACKING_RATE per second (2000); BENCH_CONSOLE campaigns in the read model for the console's
  * first render (10000);
- * BENCH_ONLY=lifecycle,longLife,scale,delivery,triggers,reports,console to pick; BENCH_OUT for the JSON file.
+ * BENCH_ONLY=lifecycle,longLife,scale,delivery,triggers,reports,console to pick; BENCH_OUT for the JSON file;
+ * BENCH_TARGET=cluster for the real Temporal server on PostgreSQL instead of the dev server.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -37,7 +38,7 @@ async function main(): Promise<void> {
       memoryGiB: Math.round(os.totalmem() / 2 ** 30),
       node: process.version,
     },
-    stack: stack.external ? 'external' : 'embedded',
+    stack: stack.external ? 'external' : process.env.BENCH_TARGET === 'cluster' ? 'cluster' : 'embedded',
   };
   const rows: Array<[string, string, string]> = [];
   const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);

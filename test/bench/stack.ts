@@ -1,9 +1,13 @@
 /**
- * The stack a benchmark runs on: the embedded one (throw-away PostgreSQL, Temporal dev server), or
+ * The stack a benchmark runs on: the embedded one (throw-away PostgreSQL, Temporal dev server), the
+ * cluster profile with BENCH_TARGET=cluster (the real Temporal server on that PostgreSQL), or
  * external services when TEMPORAL_ADDRESS and DATABASE_URL are set; plus the real worker and the
  * API on a free port. Benchmarks print figures; they are not tests.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { Pool } from 'pg';
@@ -14,6 +18,7 @@ import { createPrisma } from '../../prisma/client';
 import { migrate } from '../../prisma/migrate';
 import { startEmbeddedPostgres } from '../../toolchain/postgres';
 import { resolveTemporalCli } from '../../toolchain/temporal-cli';
+import { startTemporalCluster } from '../../toolchain/temporal-cluster';
 import { startDevServer } from '../../toolchain/temporal-server';
 import { installTemporalRuntime } from '../../runtime/logger';
 import { createCampaignWorker } from '../../worker/worker';
@@ -30,6 +35,24 @@ export async function startBenchStack(taskQueue = `bench-${Date.now()}`) {
   if (external) {
     databaseUrl = process.env.DATABASE_URL!;
     address = process.env.TEMPORAL_ADDRESS!;
+    connection = await Connection.connect({ address });
+    nativeConnection = await NativeConnection.connect({ address });
+    cleanups.push(
+      () => connection.close(),
+      () => nativeConnection.close(),
+    );
+  } else if (process.env.BENCH_TARGET === 'cluster') {
+    // The production-shaped profile: the real Temporal server on the same (embedded) PostgreSQL.
+    const postgres = await startEmbeddedPostgres({});
+    const dir = mkdtempSync(path.join(tmpdir(), 'bench-cluster-'));
+    const temporal = await startTemporalCluster({ databaseUrl: postgres.url, dir });
+    cleanups.push(
+      async () => rmSync(dir, { recursive: true, force: true }),
+      () => postgres.stop(),
+      () => temporal.stop(),
+    );
+    databaseUrl = postgres.url;
+    address = temporal.address;
     connection = await Connection.connect({ address });
     nativeConnection = await NativeConnection.connect({ address });
     cleanups.push(
