@@ -1,5 +1,6 @@
 import type { LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
 import { Runtime } from '@temporalio/worker';
+import { ConfigError } from './config';
 import pino from 'pino';
 
 /** The service's structured logger (JSON lines on stdout; level from LOG_LEVEL, default info). */
@@ -26,12 +27,21 @@ export function temporalLogger(base: Logger): TemporalLogger {
 
 /**
  * Installs the Temporal runtime for a long-running process: SDK logs go through pino at
- * TEMPORAL_LOG_LEVEL (default warn), and signal handling is left to our own shutdown code.
+ * TEMPORAL_LOG_LEVEL (default warn), signal handling is left to our own shutdown code, and with
+ * TEMPORAL_METRICS_PORT the SDK's own metrics (task latencies, sticky cache, slots) are served for
+ * Prometheus on that port at /metrics.
  */
-export function installTemporalRuntime(): void {
-  const level = process.env.TEMPORAL_LOG_LEVEL ?? 'warn';
+export function installTemporalRuntime(env: NodeJS.ProcessEnv = process.env): void {
+  const level = env.TEMPORAL_LOG_LEVEL ?? 'warn';
+  const metricsPort = env.TEMPORAL_METRICS_PORT;
+  if (metricsPort !== undefined && !/^\d{1,5}$/.test(metricsPort)) {
+    throw new ConfigError(`TEMPORAL_METRICS_PORT must be a TCP port number, got "${metricsPort}".`);
+  }
   Runtime.install({
     logger: temporalLogger(logger.child({ component: 'temporal' }, { level })),
     shutdownSignals: [],
+    ...(metricsPort
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `0.0.0.0:${metricsPort}` } } } }
+      : {}),
   });
 }

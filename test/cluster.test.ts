@@ -120,6 +120,10 @@ describe('several workers and API processes', () => {
         (error: Error) => error.message,
       );
     expect(await Promise.all(Array.from({ length: 10 }, get))).toEqual(Array(10).fill(200));
+    // The primary sums the processes' metrics: all 10 requests, whichever process served each.
+    expect(await cluster.apiMetrics()).toContain(
+      'http_request_duration_seconds_count{method="GET",route="/v1/campaigns",status="200"} 10',
+    );
     const [victim, survivor] = pids(cluster, 'api');
     process.kill(victim, 'SIGKILL');
     await cluster.members().find((m) => m.pid === victim)!.exited;

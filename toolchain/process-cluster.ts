@@ -10,6 +10,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import cluster, { type Worker as ClusterWorker } from 'node:cluster';
 import { openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { AggregatorRegistry } from 'prom-client';
 import { repoRoot, say } from './common';
 
 export type Role = 'worker' | 'api';
@@ -39,6 +40,8 @@ export interface ProcessCluster {
   rollingRestart(role: Role): Promise<void>;
   /** SIGTERM to every process (each drains gracefully), then waits for all to exit. */
   stop(): Promise<void>;
+  /** The API processes' Prometheus metrics, summed over the processes (prom-client's aggregation). */
+  apiMetrics(): Promise<string>;
 }
 
 const ENTRY: Record<Role, string> = {
@@ -106,7 +109,9 @@ export async function startProcessCluster(options: ProcessClusterOptions): Promi
     await handle.exited;
   }
 
+  const aggregator = new AggregatorRegistry();
   const cluster_ = {
+    apiMetrics: () => aggregator.clusterMetrics(),
     members: () => [...running].sort((a, b) => (a.role === b.role ? 0 : a.role === 'worker' ? -1 : 1)),
     async rollingRestart(role: Role) {
       for (const old of [...running].filter((h) => h.role === role)) {

@@ -6,8 +6,10 @@
  * processes, one at a time; Ctrl-C stops everything cleanly.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { AggregatorRegistry } from 'prom-client';
 import { ensureAdminKey } from '../api/auth';
 import { createPrisma } from '../prisma/client';
 import { migrate } from '../prisma/migrate';
@@ -97,6 +99,9 @@ async function main(): Promise<void> {
     say(`Starting ${workers} workers and ${apis} API processes…`);
     const processes = await startProcessCluster({ workers, apis, env });
     cleanups.push({ what: 'workers and API processes', stop: () => processes.stop() });
+    const metricsPort = Number(process.env.CLUSTER_METRICS_PORT ?? 9100);
+    const metrics = await serveMetrics(metricsPort, () => processes.apiMetrics());
+    cleanups.push({ what: 'metrics', stop: () => new Promise((resolve) => metrics.close(() => resolve())) });
     process.on('SIGHUP', () => {
       say('SIGHUP: rolling restart of the workers, then the API processes…');
       void processes
@@ -116,6 +121,7 @@ async function main(): Promise<void> {
         '',
         `campaign-orchestrator (cluster profile) is up (${((Date.now() - started) / 1000).toFixed(1)} s)`,
         `  API          http://localhost:${port}   (${apis} processes: ${pids('api')})`,
+        `  API metrics  http://localhost:${metricsPort}/metrics   (summed over the API processes)`,
         `  Workers      ${workers} processes: ${pids('worker')}`,
         `  Temporal UI  ${uiUrl}`,
         `  Temporal     ${env.TEMPORAL_ADDRESS}   (npm run temporal -- workflow list)`,
@@ -133,6 +139,20 @@ async function main(): Promise<void> {
     process.stderr.write(`npm run start:cluster: ${describeStartupError(error)}\n`);
     process.exit(1);
   }
+}
+
+/** Serves the API processes' summed metrics at /metrics (each process's own /metrics is one process). */
+async function serveMetrics(port: number, metrics: () => Promise<string>): Promise<http.Server> {
+  await assertPortFree(port, 'the API metrics', 'CLUSTER_METRICS_PORT');
+  const server = http.createServer((req, res) => {
+    if (req.url !== '/metrics') return void res.writeHead(404).end();
+    metrics().then(
+      (text) => res.writeHead(200, { 'content-type': AggregatorRegistry.PROMETHEUS_CONTENT_TYPE }).end(text),
+      (error: Error) => res.writeHead(503).end(error.message),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(port, resolve));
+  return server;
 }
 
 /** The first admin key, created once here rather than raced for by every API process. */

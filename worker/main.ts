@@ -52,6 +52,8 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env) {
 }
 
 if (require.main === module) {
-  installTemporalRuntime();
-  void runUntilSignal('worker', startWorker);
+  void runUntilSignal('worker', async () => {
+    installTemporalRuntime();
+    return startWorker();
+  });
 }
