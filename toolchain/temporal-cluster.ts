@@ -6,8 +6,7 @@
  * the `default` namespace and our search attributes.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { mkdirSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
@@ -15,6 +14,7 @@ import { Client as PgClient } from 'pg';
 import { SetupError, say } from './common';
 import { freePort } from './postgres';
 import { resolveClusterBinaries, type ClusterBinaries } from './temporal-cluster-build';
+import { DATABASES, lowPort, writeServerConfig, writeUiConfig } from './temporal-cluster-config';
 import { registerSearchAttributes } from './temporal-server';
 
 export interface ClusterOptions {
@@ -41,10 +41,6 @@ export interface TemporalCluster {
   stop(): Promise<void>;
 }
 
-/** Temporal's databases on the same PostgreSQL, named as Temporal's own docs and Helm chart name them. */
-const DATABASES = { temporal: 'temporal', visibility: 'temporal_visibility' } as const;
-/** Fixed at the first start of a database: history shards cannot be changed later. */
-const HISTORY_SHARDS = 4;
 /** How long closed workflow histories stay (the namespace's retention), as the Helm chart's default. */
 const RETENTION = '3 days';
 
@@ -146,96 +142,6 @@ function withDatabase(databaseUrl: string, database: string): string {
   return url.toString();
 }
 
-interface Ports {
-  frontend: number;
-  frontendHttp: number;
-  history: number;
-  matching: number;
-  worker: number;
-  metrics: number;
-  membership: number[];
-}
-
-/**
- * The server's static configuration (the module's `development-postgres12.yaml`, with our ports and
- * database) and its dynamic configuration. JSON is YAML, so both are written as JSON.
- */
-function writeServerConfig(dir: string, databaseUrl: string, ports: Ports): void {
-  const url = new URL(databaseUrl);
-  const store = (databaseName: string, maxConns: number) => ({
-    sql: {
-      pluginName: 'postgres12',
-      databaseName,
-      connectAddr: `${url.hostname}:${url.port || '5432'}`,
-      connectProtocol: 'tcp',
-      user: decodeURIComponent(url.username),
-      password: decodeURIComponent(url.password),
-      maxConns,
-      maxIdleConns: maxConns,
-      maxConnLifetime: '1h',
-    },
-  });
-  const service = (grpcPort: number, membershipPort: number, extra: Record<string, number> = {}) => ({
-    rpc: { grpcPort, membershipPort, bindOnLocalHost: true, ...extra },
-  });
-  const config = {
-    log: { stdout: true, level: 'warn' },
-    persistence: {
-      defaultStore: 'default',
-      visibilityStore: 'visibility',
-      numHistoryShards: HISTORY_SHARDS,
-      datastores: { default: store(DATABASES.temporal, 20), visibility: store(DATABASES.visibility, 10) },
-    },
-    global: {
-      membership: { maxJoinDuration: '30s', broadcastAddress: '127.0.0.1' },
-      metrics: {
-        prometheus: {
-          framework: 'tally',
-          timerType: 'histogram',
-          listenAddress: `127.0.0.1:${ports.metrics}`,
-        },
-      },
-    },
-    services: {
-      frontend: service(ports.frontend, ports.membership[0], { httpPort: ports.frontendHttp }),
-      history: service(ports.history, ports.membership[1]),
-      matching: service(ports.matching, ports.membership[2]),
-      worker: service(ports.worker, ports.membership[3]),
-    },
-    clusterMetadata: {
-      enableGlobalNamespace: false,
-      failoverVersionIncrement: 10,
-      masterClusterName: 'active',
-      currentClusterName: 'active',
-      clusterInformation: {
-        active: {
-          enabled: true,
-          initialFailoverVersion: 1,
-          rpcName: 'frontend',
-          rpcAddress: `127.0.0.1:${ports.frontend}`,
-        },
-      },
-    },
-    dcRedirectionPolicy: { policy: 'noop' },
-    archival: { history: { state: 'disabled' }, visibility: { state: 'disabled' } },
-    namespaceDefaults: { archival: { history: { state: 'disabled' }, visibility: { state: 'disabled' } } },
-    dynamicConfigClient: { filepath: path.join(dir, 'config', 'dynamicconfig.yaml'), pollInterval: '10s' },
-  };
-  // What the dev server turns on and we rely on: update-with-start (a multi-operation), search
-  // attributes visible as soon as they are registered.
-  const value = (v: unknown) => [{ value: v, constraints: {} }];
-  const dynamic = {
-    'limit.maxIDLength': value(255),
-    'frontend.enableExecuteMultiOperation': value(true),
-    'frontend.enableUpdateWorkflowExecution': value(true),
-    'frontend.enableUpdateWorkflowExecutionAsyncAccepted': value(true),
-    'system.forceSearchAttributesCacheRefreshOnRead': value(true),
-    'history.hostLevelCacheMaxSize': value(8192),
-  };
-  writeFileSync(path.join(dir, 'config', 'development.yaml'), JSON.stringify(config, null, 2));
-  writeFileSync(path.join(dir, 'config', 'dynamicconfig.yaml'), JSON.stringify(dynamic, null, 2));
-}
-
 /** Waits for the frontend, then registers the namespace and search attributes (idempotently). */
 async function whenServing(
   address: string,
@@ -280,17 +186,7 @@ async function whenServing(
 }
 
 function startUi(binaries: ClusterBinaries, dir: string, address: string, namespace: string, port: number) {
-  const uiDir = path.join(dir, 'ui');
-  mkdirSync(uiDir, { recursive: true });
-  const config = {
-    port,
-    temporalGrpcAddress: address,
-    enableUi: true,
-    defaultNamespace: namespace,
-    publicPath: '',
-    cors: { cookieInsecure: true, allowOrigins: [`http://localhost:${port}`] },
-  };
-  writeFileSync(path.join(uiDir, 'development.yaml'), JSON.stringify(config, null, 2));
+  writeUiConfig(path.join(dir, 'ui'), { port, address, namespace });
   return spawnLogged(
     binaries.uiServer,
     ['--root', dir, '--config', 'ui', '--env', 'development', 'start'],
@@ -366,17 +262,4 @@ function runQuietly(command: string, args: string[]): Promise<void> {
       reject(new Error(`${path.basename(command)} ${args.at(-3)} failed: ${lines.slice(0, 600)}`));
     }),
   );
-}
-
-/** A free TCP port in 20000-32767. */
-async function lowPort(): Promise<number> {
-  for (;;) {
-    const port = 20_000 + Math.floor(Math.random() * 12_768);
-    const free = await new Promise<boolean>((resolve) => {
-      const probe = net.createServer();
-      probe.once('error', () => resolve(false));
-      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
-    });
-    if (free) return port;
-  }
 }
