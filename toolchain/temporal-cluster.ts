@@ -75,6 +75,12 @@ export async function startTemporalCluster(options: ClusterOptions): Promise<Tem
     if (options.uiPort !== undefined) {
       children.push(startUi(binaries, options.dir, address, namespace, options.uiPort));
       uiUrl = `http://localhost:${options.uiPort}`;
+      const ui = uiUrl;
+      await retry(Date.now() + 30_000, () => fetch(ui)).catch(() =>
+        say(
+          `The Temporal Web UI is not answering on ${ui} yet; see ${path.join(options.dir, 'temporal-ui.log')}`,
+        ),
+      );
     }
     return {
       address,
