@@ -95,10 +95,33 @@ function durationMs(env: NodeJS.ProcessEnv, name: string): number | undefined {
   return Number(match[1]) * unit;
 }
 
-/** Worker settings: WORKER_SHUTDOWN_GRACE_TIME (how long a graceful shutdown lets activities run). */
-export function workerSettings(env: NodeJS.ProcessEnv = process.env): { shutdownGraceTime?: number } {
+/** What the worker's environment sets; unset variables are left to `createCampaignWorker`'s defaults. */
+export interface WorkerSettings {
+  shutdownGraceTime?: number;
+  maxCachedWorkflows?: number;
+}
+
+/**
+ * Worker settings: WORKER_SHUTDOWN_GRACE_TIME (how long a graceful shutdown lets activities run) and
+ * WORKER_MAX_CACHED_WORKFLOWS (how many campaigns the worker keeps in its sticky cache: 0 turns the
+ * cache off, otherwise at least 2, as the SDK requires).
+ */
+export function workerSettings(env: NodeJS.ProcessEnv = process.env): WorkerSettings {
   const grace = durationMs(env, 'WORKER_SHUTDOWN_GRACE_TIME');
-  return grace === undefined ? {} : { shutdownGraceTime: grace };
+  const raw = env.WORKER_MAX_CACHED_WORKFLOWS?.trim();
+  let cache: number | undefined;
+  if (raw) {
+    cache = /^\d+$/.test(raw) ? Number(raw) : NaN;
+    if (!Number.isSafeInteger(cache) || cache === 1) {
+      throw new ConfigError(
+        `WORKER_MAX_CACHED_WORKFLOWS must be a whole number of campaigns, 0 (no cache) or at least 2 (got "${raw}").`,
+      );
+    }
+  }
+  return {
+    ...(grace === undefined ? {} : { shutdownGraceTime: grace }),
+    ...(cache === undefined ? {} : { maxCachedWorkflows: cache }),
+  };
 }
 
 /**
