@@ -95,15 +95,31 @@ function durationMs(env: NodeJS.ProcessEnv, name: string): number | undefined {
   return Number(match[1]) * unit;
 }
 
-/**
- * Worker settings: WORKER_SHUTDOWN_GRACE_TIME (how long a graceful shutdown lets activities run);
- * WORKFLOW_BUNDLE (a prebuilt workflow bundle, so the worker starts without bundling the code).
- */
-export function workerSettings(env: NodeJS.ProcessEnv = process.env): {
+/** What the worker's environment sets; unset variables are left to `createCampaignWorker`'s defaults. */
+export interface WorkerSettings {
   shutdownGraceTime?: number;
+  maxCachedWorkflows?: number;
   workflowBundle?: { codePath: string };
-} {
+}
+
+/**
+ * Worker settings: WORKER_SHUTDOWN_GRACE_TIME (how long a graceful shutdown lets activities run),
+ * WORKER_MAX_CACHED_WORKFLOWS (how many campaigns the worker keeps in its sticky cache: 0 turns the
+ * cache off, otherwise at least 2, as the SDK requires) and WORKFLOW_BUNDLE (a prebuilt workflow
+ * bundle, so the worker starts without bundling the code).
+ */
+export function workerSettings(env: NodeJS.ProcessEnv = process.env): WorkerSettings {
   const grace = durationMs(env, 'WORKER_SHUTDOWN_GRACE_TIME');
+  const raw = env.WORKER_MAX_CACHED_WORKFLOWS?.trim();
+  let cache: number | undefined;
+  if (raw) {
+    cache = /^\d+$/.test(raw) ? Number(raw) : NaN;
+    if (!Number.isSafeInteger(cache) || cache === 1) {
+      throw new ConfigError(
+        `WORKER_MAX_CACHED_WORKFLOWS must be a whole number of campaigns, 0 (no cache) or at least 2 (got "${raw}").`,
+      );
+    }
+  }
   const bundle = env.WORKFLOW_BUNDLE;
   if (bundle !== undefined && !existsSync(bundle)) {
     throw new ConfigError(
@@ -112,6 +128,7 @@ export function workerSettings(env: NodeJS.ProcessEnv = process.env): {
   }
   return {
     ...(grace === undefined ? {} : { shutdownGraceTime: grace }),
+    ...(cache === undefined ? {} : { maxCachedWorkflows: cache }),
     ...(bundle ? { workflowBundle: { codePath: bundle } } : {}),
   };
 }

@@ -14,8 +14,9 @@ import {
   scaleScenario,
   type BenchContext,
 } from './bench/scenarios';
+import { memoryScenario } from './bench/memory';
 import { reportsScenario } from './bench/reports';
-import { startDevStack, testDatabaseUrl, type DevStack } from './harness/stack';
+import { startDevStack, testDatabaseUrl, testTemporalAddress, type DevStack } from './harness/stack';
 
 describe('benchmark scenarios (smoke)', () => {
   let stack: DevStack;
@@ -82,5 +83,19 @@ describe('benchmark scenarios (smoke)', () => {
     const r = await deliveryScenario(ctx, 500);
     expect(r.messagesSent).toBe(500);
     expect(r.ratioToCeiling).toBeGreaterThan(0);
+  });
+
+  it('memory, with the worker in a process of its own', async () => {
+    const r = await memoryScenario(ctx, {
+      count: 6,
+      temporalAddress: testTemporalAddress(),
+      databaseUrl: testDatabaseUrl(),
+      cache: 2,
+      settleSeconds: 1,
+      samples: 2,
+    });
+    expect(r).toMatchObject({ campaigns: 6, cacheSize: 2, firstCreatedOutOfCache: true });
+    expect(r.workerRssMiB.settled).toBeGreaterThan(0);
+    expect(r.evictedCommandMs.n).toBe(2);
   });
 });

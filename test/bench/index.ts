@@ -12,11 +12,15 @@
  * first render (10000);
  * BENCH_ONLY=lifecycle,longLife,scale,delivery,triggers,reports,console to pick; BENCH_OUT for the JSON file;
  * BENCH_TARGET=cluster for the real Temporal server on PostgreSQL instead of the dev server.
+ * `BENCH_ONLY=memory` (never in the default list: ≈ 7 minutes here) runs the worker in a process of
+ * its own with BENCH_MEMORY campaigns live (10000), BENCH_MEMORY_CACHE as its
+ * WORKER_MAX_CACHED_WORKFLOWS (its default when unset), BENCH_MEMORY_CONCURRENCY creations at once (20).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../../toolchain/common';
+import { MEMORY_CEILING_MIB, memoryScenario } from './memory';
 import { reportsScenario } from './reports';
 import { CONSOLE_CEILINGS, consoleScenario } from './console';
 import { deliveryScenario, lifecycleScenario, longLifeScenario, scaleScenario } from './scenarios';
@@ -195,6 +199,41 @@ async function main(): Promise<void> {
         'console',
         `list first render, ${r.campaignsInserted} campaigns: p50/max ms | ceiling`,
         `${r.firstRenderMs.p50}/${r.firstRenderMs.max} | ${CONSOLE_CEILINGS.firstRenderMs}`,
+      ]);
+    }
+    if (only.includes('memory')) {
+      log('memory: the worker in a process of its own…');
+      const cache = process.env.BENCH_MEMORY_CACHE;
+      const r = await memoryScenario(stack.context, {
+        count: size('BENCH_MEMORY', 10_000),
+        temporalAddress: stack.temporalAddress,
+        databaseUrl: stack.databaseUrl,
+        ...(cache ? { cache: Number(cache) } : {}),
+        concurrency: size('BENCH_MEMORY_CONCURRENCY', 20),
+        log,
+      });
+      results.memory = r;
+      const m = r.workerRssMiB;
+      const ms = (s: { p50: number; p99: number }) => `${s.p50}/${s.p99}`;
+      rows.push([
+        'memory',
+        `${r.campaigns} live campaigns, cache ${r.cacheSize}: created s | per s`,
+        `${r.createSeconds} | ${r.campaignsPerSecond}`,
+      ]);
+      rows.push([
+        'memory',
+        `worker RSS MiB: idle | peak under load | settled | ceiling`,
+        `${m.idleBeforeLoad} | ${m.peakDuringLoad} | ${m.settled} | ${MEMORY_CEILING_MIB}`,
+      ]);
+      rows.push([
+        'memory',
+        'worker RSS MiB: start-up peak | high-water mark',
+        `${m.startupPeak} | ${m.highWaterMark}`,
+      ]);
+      rows.push([
+        'memory',
+        `command p50/p99 ms: ${r.firstCreatedOutOfCache ? 'evicted' : 'NOT evicted'} (first created) | cached (n=${r.cachedCommandMs.n} each)`,
+        `${ms(r.evictedCommandMs)} | ${ms(r.cachedCommandMs)}`,
       ]);
     }
   } finally {

@@ -104,6 +104,9 @@ export async function startBenchStack(taskQueue = `bench-${Date.now()}`) {
   return {
     context,
     external: Boolean(external),
+    /** Where a worker in a process of its own connects (the memory scenario). */
+    temporalAddress: address,
+    databaseUrl,
     async stop() {
       server.close();
       worker.shutdown();

@@ -41,6 +41,8 @@ export async function runTestWorker(options: {
   delivery?: Partial<DeliveryConfig>;
   /** How long a graceful shutdown lets activities run before cancelling them (default 1 s here). */
   shutdownGraceTime?: string;
+  /** The sticky cache size (the worker's default otherwise). */
+  maxCachedWorkflows?: number;
 }): Promise<RunningWorker> {
   const pool = new Pool({ connectionString: testDatabaseUrl(), max: 5 });
   pool.on('error', () => undefined); // idle connections closed when the harness stops PostgreSQL
@@ -53,6 +55,7 @@ export async function runTestWorker(options: {
     // Test receivers listen on 127.0.0.1, which the send-time SSRF guard refuses unless allowed.
     delivery: { webhookSecret: 'test-secret', webhookAllowPrivate: true, ...options.delivery },
     shutdownGraceTime: options.shutdownGraceTime ?? '1s',
+    ...(options.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: options.maxCachedWorkflows }),
     workflowBundle: { codePath: required('TEST_WORKFLOW_BUNDLE') },
   });
   const running = worker.run();
