@@ -4,9 +4,12 @@
  * through the Temporal client; then the command latency of campaigns long out of the sticky cache
  * (the first created) next to that of a cached one, both through the API.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation } from '@temporalio/client';
+import { bundleWorkflowCode } from '@temporalio/worker';
 import type { campaignWorkflow } from '../../workflows/campaign';
 import { activateUpdate, campaignWorkflowId } from '../../workflows/messages';
 import type { CampaignContent } from '../../domain/types';
@@ -75,12 +78,21 @@ export async function memoryScenario(ctx: BenchContext, options: MemoryOptions) 
   const { count, concurrency = 20, settleSeconds = 30, samples = 20, log = () => undefined } = options;
   const cacheSize = options.cache ?? DEFAULT_MAX_CACHED_WORKFLOWS;
   const taskQueue = `memory-${randomUUID().slice(0, 8)}`;
+  // As in production (docs/deployment.md): the workflow code bundled ahead, not in the worker.
+  const bundleDir = mkdtempSync(path.join(tmpdir(), 'bench-memory-'));
+  const bundlePath = path.join(bundleDir, 'workflow-bundle.js');
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../../workflows'),
+    logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} },
+  });
+  writeFileSync(bundlePath, bundle.code);
   const worker = startWorkerProcess({
     temporalAddress: options.temporalAddress,
     databaseUrl: options.databaseUrl,
     taskQueue,
     env: {
       WEBHOOK_SECRET: 'bench',
+      WORKFLOW_BUNDLE: bundlePath,
       ...(options.cache === undefined ? {} : { WORKER_MAX_CACHED_WORKFLOWS: String(options.cache) }),
     },
   });
@@ -192,6 +204,7 @@ export async function memoryScenario(ctx: BenchContext, options: MemoryOptions) 
     };
   } finally {
     rss.stop();
+    rmSync(bundleDir, { recursive: true, force: true });
     const exit = await worker.stop('SIGTERM', 30_000);
     if (exit.code !== 0) log(`memory: worker exited ${JSON.stringify(exit)}:\n${worker.output()}`);
   }
