@@ -4,13 +4,14 @@
  */
 import type { Pool } from 'pg';
 import type { PrismaClient } from '../prisma/client';
-import { campaignStore, type Projection } from '../readmodel/campaigns';
+import { campaignStore } from '../readmodel/campaigns';
+import { project, type Projection } from '../readmodel/campaign-projection';
 import { reportStore } from '../readmodel/reports';
 import type { ProjectionFailure } from '../domain/types';
 import { createDeliveryActivities, type DeliveryConfig } from './delivery';
 import { createTriggerActivities, type DispatchPacing } from './triggers';
 
-export type { Projection } from '../readmodel/campaigns';
+export type { Projection } from '../readmodel/campaign-projection';
 export type { DeliveryConfig, RunCounts, RunInput, RunRef } from './delivery';
 export type { DispatchInput, DispatchReport } from './triggers';
 
@@ -31,7 +32,7 @@ export function createActivities({ prisma, pool, delivery, dispatch }: ActivityD
     ...createTriggerActivities(pool, delivery, dispatch),
     /** Projects an accepted change into the read model (idempotent; see readmodel/campaigns.ts). */
     async projectCampaign(projection: Projection): Promise<void> {
-      await campaigns.project(projection);
+      await project(pool, projection);
     },
     /** The live version's headline figures for the operator card (sent, delivered, unique opens, clicks). */
     async headlineFigures(input: { campaignId: string; version: number }) {
