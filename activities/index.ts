@@ -25,7 +25,7 @@ export interface ActivityDeps {
 }
 
 export function createActivities({ prisma, pool, delivery, dispatch }: ActivityDeps) {
-  const campaigns = campaignStore(prisma);
+  const campaigns = campaignStore(prisma, pool);
   const reports = reportStore(prisma);
   return {
     ...createDeliveryActivities(pool, delivery),
