@@ -18,7 +18,8 @@ import path from 'node:path';
 import { repoRoot } from '../../toolchain/common';
 import { reportsScenario } from './reports';
 import { CONSOLE_CEILINGS, consoleScenario } from './console';
-import { deliveryScenario, lifecycleScenario, longLifeScenario, scaleScenario } from './scenarios';
+import { lifecycleScenario } from './lifecycle';
+import { deliveryScenario, longLifeScenario, scaleScenario } from './scenarios';
 import { startBenchStack } from './stack';
 import { triggerRateScenario, triggerThroughputScenario } from './triggers';
 

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { repoRoot } from '../../toolchain/common';
-import { lifecycleRun } from './scenarios';
+import { lifecycleRun } from './lifecycle';
 import { startBenchStack } from './stack';
 
 const size = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
