@@ -4,13 +4,14 @@
  */
 import type { Pool } from 'pg';
 import type { PrismaClient } from '../prisma/client';
-import { campaignStore, type Projection } from '../readmodel/campaigns';
+import { campaignStore } from '../readmodel/campaigns';
+import { project, type Projection } from '../readmodel/campaign-projection';
 import { reportStore } from '../readmodel/reports';
 import type { ProjectionFailure } from '../domain/types';
 import { createDeliveryActivities, type DeliveryConfig } from './delivery';
 import { createTriggerActivities, type DispatchPacing } from './triggers';
 
-export type { Projection } from '../readmodel/campaigns';
+export type { Projection } from '../readmodel/campaign-projection';
 export type { DeliveryConfig, RunCounts, RunInput, RunRef } from './delivery';
 export type { DispatchInput, DispatchReport } from './triggers';
 
@@ -24,14 +25,14 @@ export interface ActivityDeps {
 }
 
 export function createActivities({ prisma, pool, delivery, dispatch }: ActivityDeps) {
-  const campaigns = campaignStore(prisma);
+  const campaigns = campaignStore(prisma, pool);
   const reports = reportStore(prisma);
   return {
     ...createDeliveryActivities(pool, delivery),
     ...createTriggerActivities(pool, delivery, dispatch),
     /** Projects an accepted change into the read model (idempotent; see readmodel/campaigns.ts). */
     async projectCampaign(projection: Projection): Promise<void> {
-      await campaigns.project(projection);
+      await project(pool, projection);
     },
     /** The live version's headline figures for the operator card (sent, delivered, unique opens, clicks). */
     async headlineFigures(input: { campaignId: string; version: number }) {

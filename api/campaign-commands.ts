@@ -126,7 +126,8 @@ export function campaignCommands({ gateway, queries, audiences, webhookAllowPriv
       const result = await gateway.send(id, activateUpdate, meta);
       const [campaign, version] = await Promise.all([
         queries.campaign(id),
-        queries.version(id, result.state.versionCount),
+        // An activated campaign cannot be deleted: its row, read beside, is there.
+        queries.version(id, result.state.versionCount, true),
       ]);
       return { campaign, version };
     },

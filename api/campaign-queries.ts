@@ -35,9 +35,12 @@ export function campaignQueries(campaigns: CampaignStore) {
     return row;
   }
 
-  /** Version `number` of a campaign, or 404 for either. */
-  async function version(id: string, number: number): Promise<VersionRow> {
-    await campaign(id);
+  /**
+   * Version `number` of a campaign, or 404 for either (`campaignKnown`: the caller reads the
+   * campaign's row itself, so it is not read twice).
+   */
+  async function version(id: string, number: number, campaignKnown = false): Promise<VersionRow> {
+    if (!campaignKnown) await campaign(id);
     const row = await campaigns.version(id, number);
     if (!row) throw new HttpProblem(404, 'NO_SUCH_VERSION', `campaign has no version ${number}`);
     return row;

@@ -41,7 +41,7 @@ export function createServices({
 }: ServiceDeps) {
   const gateway = new TemporalGateway({ client, taskQueue, commandTimeoutMs });
   const audiences = audienceStore(prisma);
-  const campaigns = campaignStore(prisma);
+  const campaigns = campaignStore(prisma, pool);
   const queries = campaignQueries(campaigns);
   const executions = executionStore(pool);
   return {

@@ -7,13 +7,8 @@ import type { Server } from 'node:http';
 import { Pool } from 'pg';
 import { testApp } from './harness/api';
 import { createApiKey } from '../api/auth';
-import {
-  deliveryScenario,
-  lifecycleScenario,
-  longLifeScenario,
-  scaleScenario,
-  type BenchContext,
-} from './bench/scenarios';
+import { lifecycleScenario } from './bench/lifecycle';
+import { deliveryScenario, longLifeScenario, scaleScenario, type BenchContext } from './bench/scenarios';
 import { memoryScenario } from './bench/memory';
 import { reportsScenario } from './bench/reports';
 import { startDevStack, testDatabaseUrl, testTemporalAddress, type DevStack } from './harness/stack';

@@ -23,7 +23,8 @@ import { repoRoot } from '../../toolchain/common';
 import { MEMORY_CEILING_MIB, memoryScenario } from './memory';
 import { reportsScenario } from './reports';
 import { CONSOLE_CEILINGS, consoleScenario } from './console';
-import { deliveryScenario, lifecycleScenario, longLifeScenario, scaleScenario } from './scenarios';
+import { lifecycleScenario } from './lifecycle';
+import { deliveryScenario, longLifeScenario, scaleScenario } from './scenarios';
 import { startBenchStack } from './stack';
 import { triggerRateScenario, triggerThroughputScenario } from './triggers';
 

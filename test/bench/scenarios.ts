@@ -15,7 +15,6 @@ import {
   modifyUpdate,
   projectedUpdate,
   stateQuery,
-  stopUpdate,
 } from '../../workflows/messages';
 import type { CampaignContent, CreateCampaign } from '../../domain/types';
 
@@ -39,14 +38,14 @@ export interface Stats {
   perSecond: number;
 }
 
-const CONTENT: CampaignContent = {
+export const CONTENT: CampaignContent = {
   sender: 'news@shop.example',
   subject: 'Hi {{firstName}}',
   body: 'Hello {{profile.firstName}}',
 };
 
 /** Starts a campaign workflow straight through the Temporal client. */
-function startCampaign(
+export function startCampaign(
   ctx: BenchContext,
   id: string,
   create: Omit<CreateCampaign, 'campaignId' | 'type' | 'channel' | 'content'> & Partial<CreateCampaign>,
@@ -73,7 +72,7 @@ export function stats(samples: number[], seconds: number): Stats {
   };
 }
 
-async function timed<T>(samples: number[], call: () => Promise<T>): Promise<T> {
+export async function timed<T>(samples: number[], call: () => Promise<T>): Promise<T> {
   const t = performance.now();
   const result = await call();
   samples.push(performance.now() - t);
@@ -81,7 +80,11 @@ async function timed<T>(samples: number[], call: () => Promise<T>): Promise<T> {
 }
 
 /** Runs `count` jobs with at most `concurrency` at once. */
-async function pool<T>(count: number, concurrency: number, job: (i: number) => Promise<T>): Promise<T[]> {
+export async function pool<T>(
+  count: number,
+  concurrency: number,
+  job: (i: number) => Promise<T>,
+): Promise<T[]> {
   const results: T[] = new Array(count);
   let next = 0;
   await Promise.all(
@@ -95,7 +98,8 @@ async function pool<T>(count: number, concurrency: number, job: (i: number) => P
   return results;
 }
 
-function http(ctx: BenchContext) {
+/** A fetch of the API with the bench's key; the JSON answer (or `{ id: '' }` for a 204). */
+export function http(ctx: BenchContext) {
   return async (method: string, path: string, body?: object): Promise<{ id: string }> => {
     const res = await fetch(`${ctx.apiUrl}${path}`, {
       method,
@@ -104,72 +108,6 @@ function http(ctx: BenchContext) {
     });
     if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
     return res.status === 204 ? { id: '' } : ((await res.json()) as { id: string });
-  };
-}
-
-const ACTIONS = ['create', 'activate', 'modify', 'edit', 'activate again', 'stop'] as const;
-type Action = (typeof ACTIONS)[number];
-
-/**
- * 1. Lifecycle: `campaigns` campaigns driven concurrently through create → activate → modify → edit →
- * activate → stop, over HTTP and (the ceiling) straight to the workflows with the Temporal client.
- */
-export async function lifecycleScenario(ctx: BenchContext, campaigns: number, concurrency = 10) {
-  const call = http(ctx);
-  async function run(via: 'http' | 'temporal') {
-    const samples = Object.fromEntries(ACTIONS.map((a) => [a, [] as number[]])) as Record<Action, number[]>;
-    const started = performance.now();
-    await pool(campaigns, concurrency, async (i) => {
-      if (via === 'http') {
-        const { id } = await timed(samples.create, () =>
-          call('POST', '/v1/campaigns', { name: `bench ${i}`, channel: 'email', content: CONTENT }),
-        );
-        await timed(samples.activate, () => call('POST', `/v1/campaigns/${id}/activate`, {}));
-        await timed(samples.modify, () => call('POST', `/v1/campaigns/${id}/modify`, {}));
-        await timed(samples.edit, () => call('PATCH', `/v1/campaigns/${id}/draft`, { throttle: 1000 }));
-        await timed(samples['activate again'], () => call('POST', `/v1/campaigns/${id}/activate`, {}));
-        await timed(samples.stop, () => call('POST', `/v1/campaigns/${id}/stop`, { mode: 'cancel' }));
-      } else {
-        const id = randomUUID();
-        const meta = (a: string) => ({ requestId: `${a}-${id}`, actor: 'bench' });
-        const handle = await timed(samples.create, async () => {
-          const h = await startCampaign(ctx, id, {
-            name: `bench ${i}`,
-            ...meta('c'),
-          });
-          await h.executeUpdate(projectedUpdate);
-          return h;
-        });
-        await timed(samples.activate, () => handle.executeUpdate(activateUpdate, { args: [meta('a1')] }));
-        await timed(samples.modify, () => handle.executeUpdate(modifyUpdate, { args: [meta('m')] }));
-        await timed(samples.edit, () =>
-          handle.executeUpdate(editUpdate, { args: [{ ...meta('e'), throttle: 1000 }] }),
-        );
-        await timed(samples['activate again'], () =>
-          handle.executeUpdate(activateUpdate, { args: [meta('a2')] }),
-        );
-        await timed(samples.stop, () =>
-          handle.executeUpdate(stopUpdate, { args: [{ ...meta('s'), mode: 'cancel' }] }),
-        );
-      }
-    });
-    const seconds = (performance.now() - started) / 1000;
-    const all = ACTIONS.flatMap((a) => samples[a]);
-    return {
-      seconds: Number(seconds.toFixed(2)),
-      actionsPerSecond: Number((all.length / seconds).toFixed(1)),
-      all: stats(all, seconds),
-      perAction: Object.fromEntries(ACTIONS.map((a) => [a, stats(samples[a], seconds)])),
-    };
-  }
-  const temporal = await run('temporal');
-  const api = await run('http');
-  return {
-    campaigns,
-    concurrency,
-    api,
-    temporalClientCeiling: temporal,
-    throughputRatio: Number((temporal.actionsPerSecond / api.actionsPerSecond).toFixed(2)),
   };
 }
 

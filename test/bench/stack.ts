@@ -24,7 +24,10 @@ import { installTemporalRuntime } from '../../runtime/logger';
 import { createCampaignWorker } from '../../worker/worker';
 import type { BenchContext } from './scenarios';
 
-export async function startBenchStack(taskQueue = `bench-${Date.now()}`) {
+export async function startBenchStack(
+  taskQueue = `bench-${Date.now()}`,
+  workflowBundle?: Parameters<typeof createCampaignWorker>[0]['workflowBundle'],
+) {
   installTemporalRuntime();
   const external = process.env.TEMPORAL_ADDRESS && process.env.DATABASE_URL;
   const cleanups: Array<() => Promise<void>> = [];
@@ -81,6 +84,7 @@ export async function startBenchStack(taskQueue = `bench-${Date.now()}`) {
     prisma,
     pool,
     delivery: { webhookSecret: 'bench' },
+    ...(workflowBundle ? { workflowBundle } : {}),
   });
   const running = worker.run();
   const client = new Client({ connection });
