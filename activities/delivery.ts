@@ -157,7 +157,7 @@ export function createDeliveryActivities(pool: Pool, config: DeliveryConfig) {
             ctx.heartbeat(progress);
           },
         });
-        await recordOutcomes(client, input, result.outcomes);
+        await recordOutcomes(client, input, result.outcomes, run.now);
         return { ...result, wasFailing: run.transientFailures > 0 };
       });
     const lane = async () => {

@@ -156,6 +156,8 @@ export interface RunLock {
   /** How long the run has been failing with transient errors (ms), if it is. */
   failingMs: number | null;
   transientFailures: number;
+  /** The transaction's `now()` as PostgreSQL writes it: the batch's send time. */
+  now: string;
 }
 
 /**
@@ -173,8 +175,9 @@ export async function lockRun(
     delivery_owner: string | null;
     failing_ms: number | null;
     transient_failures: number;
+    now: string;
   }>(
-    `SELECT status, delivery_owner, transient_failures,
+    `SELECT status, delivery_owner, transient_failures, now()::text AS now,
             (extract(epoch FROM now() - failing_since) * 1000)::float8 AS failing_ms
        FROM campaign_runs WHERE campaign_id = $1 AND number = $2 FOR SHARE`,
     [campaignId, number],
@@ -184,6 +187,7 @@ export async function lockRun(
     state: run?.status !== 'running' ? 'stopped' : run.delivery_owner !== owner ? 'stale' : 'send',
     failingMs: run?.failing_ms ?? null,
     transientFailures: run?.transient_failures ?? 0,
+    now: run?.now ?? '',
   };
 }
 
