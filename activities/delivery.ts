@@ -68,7 +68,7 @@ export interface DeliveryConfig {
   webhookAllowPrivate?: boolean;
   /** SMTP server for email campaigns; without it email goes to the outbox. */
   smtp?: SmtpSenderOptions;
-  /** Recipients per batch for the outbox (default 4000), and parallel batches (default 2). */
+  /** Recipients per batch for the outbox (default 4000), and parallel batches (default 3). */
   outboxBatch?: number;
   outboxLanes?: number;
   /** Recipients per batch for network channels (default 50), sent with this much concurrency (10). */
@@ -126,9 +126,10 @@ export function createDeliveryActivities(pool: Pool, config: DeliveryConfig) {
     const network = sender.isNetwork(input.channel);
     let batch = network ? (config.networkBatch ?? 50) : (config.outboxBatch ?? 4000);
     if (version.throttle) batch = Math.min(batch, version.throttle);
-    // Outbox batches run in parallel lanes (JS rendering overlaps database writes); a throttle or
-    // a network channel uses one lane.
-    const lanes = network || version.throttle ? 1 : (config.outboxLanes ?? 2);
+    // Outbox batches run in parallel lanes (JS rendering overlaps database writes: with three, the
+    // worker's thread waits less for PostgreSQL than with two); a throttle or a network channel uses
+    // one lane.
+    const lanes = network || version.throttle ? 1 : (config.outboxLanes ?? 3);
     // Slices are taken in order by whichever lane is free; which of a slice's recipients are still
     // pending is read in its batch's transaction, so an attempt resumes where the last committed
     // batch left off.

@@ -225,6 +225,8 @@ const FIELDS = { subject: 'text', title: 'text', body: 'text' } as const satisfi
   FieldFormat
 >;
 
+const FIELD_FORMATS = Object.entries(FIELDS);
+
 /** Renders one field's template against `data` (unknown fields render empty), escaping as `format` says. */
 export function renderField(template: string, data: object, format: FieldFormat): string {
   // renderTemplate never escapes (noEscape): for HTML, the values are escaped before rendering.
@@ -264,7 +266,7 @@ function render(version: CampaignVersion, r: Recipient): Record<string, string> 
   data.profile = fields;
   data.context = r.context ?? {};
   const out: Record<string, string> = {};
-  for (const [field, format] of Object.entries(FIELDS)) {
+  for (const [field, format] of FIELD_FORMATS) {
     const template = version.content[field as keyof typeof FIELDS];
     if (template) out[field] = renderField(template, data, format);
   }
