@@ -19,15 +19,16 @@
  * Temporal retries it elsewhere; transient channel errors leave recipients pending and fail the
  * attempt with a back-off of the run's own (see `TransientRetry`).
  *
- * This file holds the activities themselves; the SQL is in ./run-store, the sending in ./send.
+ * This file holds the activities themselves; the SQL is in ./run-store and ./run-batches, the sending
+ * in ./send.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import type { CampaignVersion, Channel } from '../domain/types';
 import type { TrackingConfig } from '../runtime/tracking-tokens';
 import type { SmtpSenderOptions } from './channels';
+import { readPending, recordOutcomes, runSlices, type Slice } from './run-batches';
 import {
-  chunkAfter,
   claimRun,
   clearTransientFailures,
   countMessages,
@@ -37,12 +38,9 @@ import {
   markCancelled,
   markFinished,
   noteTransientFailure,
-  readRecipients,
-  recordOutcomes,
   runStatus,
   setRecipientCount,
   snapshotAudience,
-  withMessage,
 } from './run-store';
 import { createBatchSender, type BatchResult } from './send';
 
@@ -70,7 +68,7 @@ export interface DeliveryConfig {
   webhookAllowPrivate?: boolean;
   /** SMTP server for email campaigns; without it email goes to the outbox. */
   smtp?: SmtpSenderOptions;
-  /** Recipients per batch for the outbox (default 4000), and parallel batches (default 2). */
+  /** Recipients per batch for the outbox (default 4000), and parallel batches (default 3). */
   outboxBatch?: number;
   outboxLanes?: number;
   /** Recipients per batch for network channels (default 50), sent with this much concurrency (10). */
@@ -128,34 +126,18 @@ export function createDeliveryActivities(pool: Pool, config: DeliveryConfig) {
     const network = sender.isNetwork(input.channel);
     let batch = network ? (config.networkBatch ?? 50) : (config.outboxBatch ?? 4000);
     if (version.throttle) batch = Math.min(batch, version.throttle);
-    // Outbox batches run in parallel lanes (JS rendering overlaps database writes); a throttle or
-    // a network channel uses one lane. Which recipients are pending is read from the database after
-    // the claim, so an attempt resumes exactly where the last committed batch left off.
-    const lanes = network || version.throttle ? 1 : (config.outboxLanes ?? 2);
-    let chunk = -1;
-    let pending: string[] = [];
+    // Outbox batches run in parallel lanes (JS rendering overlaps database writes: with three, the
+    // worker's thread waits less for PostgreSQL than with two); a throttle or a network channel uses
+    // one lane.
+    const lanes = network || version.throttle ? 1 : (config.outboxLanes ?? 3);
+    // Slices are taken in order by whichever lane is free; which of a slice's recipients are still
+    // pending is read in its batch's transaction, so an attempt resumes where the last committed
+    // batch left off.
+    const slices = await runSlices(pool, input, batch);
+    let next = 0;
     let finished = false;
-    let queue: Promise<unknown> = Promise.resolve();
-    /** The next batch of pending ids: chunk by chunk, minus those that already have a message. */
-    const nextBatch = (): Promise<string[]> => {
-      const next = queue.then(async () => {
-        while (!finished && pending.length === 0) {
-          const row = await chunkAfter(pool, input, chunk);
-          if (!row) {
-            finished = true;
-            break;
-          }
-          chunk = row.chunk;
-          const sent = await withMessage(pool, input, row.profile_ids);
-          pending = row.profile_ids.filter((id) => !sent.has(id));
-        }
-        return pending.splice(0, batch);
-      });
-      queue = next.catch(() => undefined);
-      return next;
-    };
-    /** Sends one batch in a transaction, if this attempt may: its result, or `stopped`. */
-    const sendBatch = (ids: string[]) =>
+    /** Sends one slice in a transaction, if this attempt may: its result, or `stopped`. */
+    const sendBatch = (slice: Slice) =>
       inTransaction(pool, async (client): Promise<(BatchResult & { wasFailing: boolean }) | 'stopped'> => {
         const run = await lockRun(client, input, owner);
         if (run.state === 'stopped') return 'stopped';
@@ -165,7 +147,8 @@ export function createDeliveryActivities(pool: Pool, config: DeliveryConfig) {
             'StaleDeliveryAttempt',
           );
         }
-        const recipients = await readRecipients(client, ids);
+        const recipients = await readPending(client, input, slice);
+        if (recipients.length === 0) return { outcomes: [], transient: [], wasFailing: false };
         const giveUp = run.failingMs !== null && run.failingMs >= retryConfig.windowMs;
         const job = { ...input, source: { run: input.number } };
         const result = await sender.send(job, recipients, {
@@ -175,18 +158,16 @@ export function createDeliveryActivities(pool: Pool, config: DeliveryConfig) {
             ctx.heartbeat(progress);
           },
         });
-        await recordOutcomes(client, input, result.outcomes);
+        await recordOutcomes(client, input, result.outcomes, run.now);
         return { ...result, wasFailing: run.transientFailures > 0 };
       });
     const lane = async () => {
-      while (!ctx.cancellationSignal.aborted && !finished) {
-        const ids = await nextBatch();
-        if (ids.length === 0) return;
+      while (!ctx.cancellationSignal.aborted && !finished && next < slices.length) {
+        const slice = slices[next++];
         const started = Date.now();
-        const result = await sendBatch(ids);
+        const result = await sendBatch(slice);
         if (result === 'stopped') {
           finished = true; // the run was stopped
-          pending = [];
           return;
         }
         if (!network) progress.sent += result.outcomes.length;
@@ -206,7 +187,8 @@ export function createDeliveryActivities(pool: Pool, config: DeliveryConfig) {
         }
         if (sentSome && result.wasFailing) await clearTransientFailures(pool, input);
         if (version.throttle) {
-          const wait = (ids.length / version.throttle) * 1000 - (Date.now() - started);
+          const read = result.outcomes.length + result.transient.length;
+          const wait = (read / version.throttle) * 1000 - (Date.now() - started);
           if (wait > 0) await ctx.sleep(wait).catch(() => undefined);
         }
       }

@@ -8,10 +8,9 @@ import { inTransaction } from '../readmodel/sql';
 export { inTransaction };
 import type { Channel } from '../domain/types';
 import type { RunCounts, RunInput, RunRef } from './delivery';
-import type { Outcome, Recipient } from './send';
 
 /** Profile ids per snapshot row. */
-const CHUNK = 10_000;
+export const CHUNK = 10_000;
 
 /** Which profile field a channel needs, for exclusion at snapshot time and again when a batch runs. */
 export const ADDRESS: Partial<Record<Channel, { column: 'email' | 'phone' | 'push_token'; reason: string }>> =
@@ -134,34 +133,6 @@ export async function setRecipientCount(client: PoolClient, { campaignId, number
   );
 }
 
-/** The first snapshot chunk after chunk `after`, if any. */
-export async function chunkAfter(
-  pool: Pool,
-  { campaignId, number }: RunRef,
-  after: number,
-): Promise<{ chunk: number; profile_ids: string[] } | undefined> {
-  const { rows } = await pool.query<{ chunk: number; profile_ids: string[] }>(
-    `SELECT chunk, profile_ids FROM run_recipients
-     WHERE campaign_id = $1 AND run_number = $2 AND chunk > $3 ORDER BY chunk LIMIT 1`,
-    [campaignId, number, after],
-  );
-  return rows[0];
-}
-
-/** Which of `ids` already have a message in this run. */
-export async function withMessage(
-  pool: Pool,
-  { campaignId, number }: RunRef,
-  ids: string[],
-): Promise<Set<string>> {
-  const done = await pool.query<{ profile_id: string }>(
-    `SELECT profile_id FROM messages
-     WHERE campaign_id = $1 AND run_number = $2 AND profile_id = ANY($3::text[])`,
-    [campaignId, number, ids],
-  );
-  return new Set(done.rows.map((r) => r.profile_id));
-}
-
 /**
  * Claims the run for a delivery attempt: the attempt `owner` is the only one allowed to send from
  * now on. The UPDATE waits for a batch in flight of an older attempt (it holds a share lock on the
@@ -185,6 +156,8 @@ export interface RunLock {
   /** How long the run has been failing with transient errors (ms), if it is. */
   failingMs: number | null;
   transientFailures: number;
+  /** The transaction's `now()` as PostgreSQL writes it: the batch's send time. */
+  now: string;
 }
 
 /**
@@ -202,8 +175,9 @@ export async function lockRun(
     delivery_owner: string | null;
     failing_ms: number | null;
     transient_failures: number;
+    now: string;
   }>(
-    `SELECT status, delivery_owner, transient_failures,
+    `SELECT status, delivery_owner, transient_failures, now()::text AS now,
             (extract(epoch FROM now() - failing_since) * 1000)::float8 AS failing_ms
        FROM campaign_runs WHERE campaign_id = $1 AND number = $2 FOR SHARE`,
     [campaignId, number],
@@ -213,6 +187,7 @@ export async function lockRun(
     state: run?.status !== 'running' ? 'stopped' : run.delivery_owner !== owner ? 'stale' : 'send',
     failingMs: run?.failing_ms ?? null,
     transientFailures: run?.transient_failures ?? 0,
+    now: run?.now ?? '',
   };
 }
 
@@ -253,39 +228,6 @@ export async function runStatus(pool: Pool, { campaignId, number }: RunRef): Pro
     [campaignId, number],
   );
   return rows[0]?.status;
-}
-
-/** The profiles with these ids. */
-export async function readRecipients(client: PoolClient, ids: string[]): Promise<Recipient[]> {
-  const { rows } = await client.query<Recipient>(
-    `SELECT id, email, phone, push_token, subscribed, attributes FROM profiles WHERE id = ANY($1::text[])`,
-    [ids],
-  );
-  return rows;
-}
-
-/** One `messages` row per outcome (a recipient that already has one keeps it). */
-export async function recordOutcomes(
-  client: PoolClient,
-  input: RunInput,
-  outcomes: Outcome[],
-): Promise<void> {
-  await client.query(
-    `INSERT INTO messages (campaign_id, run_number, profile_id, version, status, reason, rendered, sent_at)
-     SELECT $1, $2, x.id, $3, x.status, x.reason, x.rendered,
-            CASE WHEN x.status = 'excluded' THEN NULL ELSE now() END
-     FROM unnest($4::text[], $5::text[], $6::text[], $7::jsonb[]) AS x(id, status, reason, rendered)
-     ON CONFLICT DO NOTHING`,
-    [
-      input.campaignId,
-      input.number,
-      input.version.number,
-      outcomes.map((o) => o.id),
-      outcomes.map((o) => o.status),
-      outcomes.map((o) => o.reason),
-      outcomes.map((o) => (o.rendered === null ? null : JSON.stringify(o.rendered))),
-    ],
-  );
 }
 
 /** Marks the run finished: `completed` unless it was cancelled. Returns its final status. */

@@ -225,6 +225,8 @@ const FIELDS = { subject: 'text', title: 'text', body: 'text' } as const satisfi
   FieldFormat
 >;
 
+const FIELD_FORMATS = Object.entries(FIELDS);
+
 /** Renders one field's template against `data` (unknown fields render empty), escaping as `format` says. */
 export function renderField(template: string, data: object, format: FieldFormat): string {
   // renderTemplate never escapes (noEscape): for HTML, the values are escaped before rendering.
@@ -241,20 +243,30 @@ function escapeValues(data: unknown): unknown {
   return data;
 }
 
+/**
+ * A plain copy of `source`'s own enumerable properties. Object.assign rather than a spread: V8 spreads
+ * an object parsed from JSON many times slower (it was most of a batch's rendering). A copy into `{}`
+ * would run Object.prototype's `__proto__` setter for a `__proto__` key (JSON can have one), so such
+ * an object is spread instead: its own `__proto__` property stays a plain property.
+ */
+function copyOf(source: Record<string, unknown>): Record<string, unknown> {
+  return Object.hasOwn(source, '__proto__') ? { ...source } : Object.assign({}, source);
+}
+
 /** Renders the version's templates for one recipient. */
 function render(version: CampaignVersion, r: Recipient): Record<string, string> {
   // Fields at the top level ({{firstName}}) and under `profile` ({{profile.attributes.tier}}).
-  const fields: Record<string, unknown> = {
-    ...r.attributes,
-    id: r.profileId === undefined ? r.id : r.profileId,
-    email: r.email,
-    phone: r.phone,
-    pushToken: r.push_token,
-    attributes: r.attributes,
-  };
-  const data = { ...fields, profile: fields, context: r.context ?? {} };
+  const fields = copyOf(r.attributes);
+  fields.id = r.profileId === undefined ? r.id : r.profileId;
+  fields.email = r.email;
+  fields.phone = r.phone;
+  fields.pushToken = r.push_token;
+  fields.attributes = r.attributes;
+  const data = copyOf(fields);
+  data.profile = fields;
+  data.context = r.context ?? {};
   const out: Record<string, string> = {};
-  for (const [field, format] of Object.entries(FIELDS)) {
+  for (const [field, format] of FIELD_FORMATS) {
     const template = version.content[field as keyof typeof FIELDS];
     if (template) out[field] = renderField(template, data, format);
   }

@@ -5,6 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import { createDeliveryActivities, type RunInput } from '../activities/delivery';
+import { readPending, recordOutcomes, runSlices } from '../activities/run-batches';
+import type { Outcome } from '../activities/send';
 import type { CampaignVersion } from '../domain/types';
 import { testDatabaseUrl } from './harness/stack';
 
@@ -24,9 +26,12 @@ describe('run bookkeeping', () => {
   });
 
   /** A run of a new campaign (no campaign row needed) over an audience of `n` fresh profiles. */
-  async function runOf(n: number): Promise<RunInput> {
+  async function runOf(n: number, names: string[] = []): Promise<RunInput> {
     const prefix = randomUUID().slice(0, 8);
-    const ids = Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
+    const ids = [
+      ...Array.from({ length: n }, (_, i) => `${prefix}-${i}`),
+      ...names.map((x) => `${prefix}-${x}`),
+    ];
     await pool.query(
       `INSERT INTO profiles (id, email) SELECT id, id || '@example.com' FROM unnest($1::text[]) id`,
       [ids],
@@ -102,5 +107,54 @@ describe('run bookkeeping', () => {
     ]);
     expect(rows).toHaveLength(0);
     expect(await activities.finishRun(ref)).toMatchObject({ status: 'cancelled', recipients: 0 });
+  });
+
+  it('a batch reads its pending recipients and records their messages as rendered, once', async () => {
+    // Ids, reasons and content with what COPY's text format must escape.
+    const input = await runOf(2, ['tab\there', 'back\\slash\\N', 'new\nline\r', 'é😀']);
+    const ref = { campaignId: input.campaignId, number: 1 };
+    await activities.prepareRun(input);
+    const slices = await runSlices(pool, ref, 10_000);
+    expect(slices).toEqual([{ chunk: 0, from: 1, to: 10_000 }]);
+    const [slice] = slices;
+    const rendered = { subject: 'a\tb\\c"d\ne\rf \\N', body: 'é😀' };
+    const batch = async (work: (client: import('pg').PoolClient) => Promise<void>) => {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        await work(client);
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK');
+        throw error;
+      } finally {
+        client.release();
+      }
+    };
+    let outcomes: Outcome[] = [];
+    await batch(async (client) => {
+      const pending = await readPending(client, ref, slice);
+      expect(pending).toHaveLength(6);
+      outcomes = pending.map((r, i) =>
+        i === 0
+          ? { id: r.id, status: 'failed', reason: 'HTTP 400\tBad\\Request\n', rendered }
+          : { id: r.id, status: 'sent', reason: null, rendered },
+      );
+      const { now } = (await client.query<{ now: string }>('SELECT now()::text AS now')).rows[0];
+      await recordOutcomes(client, input, outcomes, now);
+    });
+    const { rows } = await pool.query(
+      `SELECT profile_id AS id, status, reason, rendered, sent_at = created_at AS "sentNow"
+         FROM messages WHERE campaign_id = $1 ORDER BY profile_id`,
+      [input.campaignId],
+    );
+    const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+    expect(rows).toEqual(outcomes.map((o) => ({ ...o, sentNow: true })).sort(byId));
+    // Nothing is pending any more; recording the batch again fails on the key instead of doubling it.
+    await batch(async (client) => expect(await readPending(client, ref, slice)).toEqual([]));
+    await expect(
+      batch((client) => recordOutcomes(client, input, outcomes.slice(0, 1), '2026-01-01 00:00:00+00')),
+    ).rejects.toMatchObject({ code: '23505' });
+    expect(await activities.runCounts(ref)).toMatchObject({ recipients: 6, pending: 0, sent: 5, failed: 1 });
   });
 });
