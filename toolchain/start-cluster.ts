@@ -5,21 +5,22 @@
  * sharing PORT. State persists under .data/cluster/. SIGHUP restarts the workers, then the API
  * processes, one at a time; Ctrl-C stops everything cleanly.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { AggregatorRegistry } from 'prom-client';
 import { ensureAdminKey } from '../api/auth';
 import { createPrisma } from '../prisma/client';
 import { migrate } from '../prisma/migrate';
-import { ConfigError, connectClient, temporalSettings } from '../runtime/config';
+import { ConfigError } from '../runtime/config';
 import { describeStartupError } from '../runtime/shutdown';
 import { repoRoot, say } from './common';
 import { assertPortFree, resolveDatabase } from './postgres';
 import { startProcessCluster } from './process-cluster';
 import { startTemporalCluster } from './temporal-cluster';
-import { registerSearchAttributes } from './temporal-server';
+import { registerOnConfiguredCluster } from './temporal-server';
+import { stopInReverseOnSignal } from './shutdown-order';
+import { writeWorkflowBundle } from './workflow-bundle';
 
 const TEMPORAL_PORT = 7233;
 const UI_PORT = Number(process.env.TEMPORAL_UI_PORT ?? 8233);
@@ -37,24 +38,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   const dataDir = path.resolve(process.env.DATA_DIR ?? path.join(repoRoot, '.data', 'cluster'));
   mkdirSync(dataDir, { recursive: true });
-  const cleanups: Array<{ what: string; stop: () => Promise<void> }> = [];
-  const stopAll = async () => {
-    for (const { what, stop } of cleanups.reverse()) {
-      await stop().catch((error: Error) => say(`stopping ${what} failed: ${error.message}`));
-    }
-  };
-  let stopping = false;
-  const onSignal = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    say(`${signal}: shutting down…`);
-    void stopAll().then(() => {
-      say('stopped.');
-      process.exit(0);
-    });
-  };
-  process.on('SIGINT', () => onSignal('SIGINT'));
-  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  const { add, stopAll } = stopInReverseOnSignal();
 
   try {
     const workers = count('CLUSTER_WORKERS', 2);
@@ -63,14 +47,11 @@ async function main(): Promise<void> {
     await assertPortFree(port, 'the API', 'PORT');
     say(process.env.DATABASE_URL ? 'Connecting to DATABASE_URL…' : 'Starting PostgreSQL…');
     const db = await resolveDatabase(path.join(dataDir, 'postgres'), false);
-    cleanups.push({ what: 'PostgreSQL', stop: () => db.stop() });
+    add('PostgreSQL', () => db.stop());
     const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: db.url, PORT: String(port) };
     let uiUrl = 'your Temporal cluster’s UI';
     if (process.env.TEMPORAL_ADDRESS) {
-      const settings = temporalSettings();
-      const connection = await connectClient(settings);
-      await registerSearchAttributes(connection, settings.namespace);
-      await connection.close();
+      await registerOnConfiguredCluster();
     } else {
       await assertPortFree(TEMPORAL_PORT, 'the Temporal frontend', 'TEMPORAL_ADDRESS');
       await assertPortFree(UI_PORT, 'the Temporal Web UI', 'TEMPORAL_UI_PORT');
@@ -81,7 +62,7 @@ async function main(): Promise<void> {
         frontendPort: TEMPORAL_PORT,
         uiPort: UI_PORT,
       });
-      cleanups.push({ what: 'Temporal server', stop: () => temporal.stop() });
+      add('Temporal server', () => temporal.stop());
       env.TEMPORAL_ADDRESS = temporal.address;
       uiUrl = `${temporal.uiUrl}   (server metrics: ${temporal.metricsUrl})`;
     }
@@ -90,18 +71,14 @@ async function main(): Promise<void> {
     const createdKey = await adminKey(db.url);
     // Bundled once here, so each worker process (and each restart) starts without bundling.
     say('Bundling the workflow code…');
-    const bundle = await bundleWorkflowCode({
-      workflowsPath: require.resolve('../workflows'),
-      logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} },
-    });
     env.WORKFLOW_BUNDLE = path.join(dataDir, 'workflow-bundle.js');
-    writeFileSync(env.WORKFLOW_BUNDLE, bundle.code);
+    await writeWorkflowBundle(env.WORKFLOW_BUNDLE);
     say(`Starting ${workers} workers and ${apis} API processes…`);
     const processes = await startProcessCluster({ workers, apis, env });
-    cleanups.push({ what: 'workers and API processes', stop: () => processes.stop() });
+    add('workers and API processes', () => processes.stop());
     const metricsPort = Number(process.env.CLUSTER_METRICS_PORT ?? 9100);
     const metrics = await serveMetrics(metricsPort, () => processes.apiMetrics());
-    cleanups.push({ what: 'metrics', stop: () => new Promise((resolve) => metrics.close(() => resolve())) });
+    add('metrics', () => new Promise((resolve) => metrics.close(() => resolve())));
     process.on('SIGHUP', () => {
       say('SIGHUP: rolling restart of the workers, then the API processes…');
       void processes

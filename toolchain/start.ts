@@ -8,13 +8,13 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { startApi } from '../api/main';
 import { migrate } from '../prisma/migrate';
-import { connectClient, temporalSettings } from '../runtime/config';
 import { startWorker } from '../worker/main';
 import { installTemporalRuntime } from '../runtime/logger';
 import { describeStartupError } from '../runtime/shutdown';
 import { repoRoot, say } from './common';
 import { assertPortFree, resolveDatabase } from './postgres';
-import { registerSearchAttributes, startDevServer } from './temporal-server';
+import { registerOnConfiguredCluster, startDevServer } from './temporal-server';
+import { stopInReverseOnSignal } from './shutdown-order';
 
 const TEMPORAL_PORT = 7233;
 const UI_PORT = Number(process.env.TEMPORAL_UI_PORT ?? 8233);
@@ -25,38 +25,16 @@ async function main(): Promise<void> {
   const dataDir = path.resolve(process.env.DATA_DIR ?? path.join(repoRoot, '.data'));
   mkdirSync(dataDir, { recursive: true });
   const port = Number(process.env.PORT ?? 3000);
-  const cleanups: Array<{ what: string; stop: () => Promise<void> }> = [];
-  const stopAll = async (verbose = true) => {
-    for (const { what, stop } of cleanups.reverse()) {
-      const t = Date.now();
-      await stop().catch((error: Error) => say(`stopping ${what} failed: ${error.message}`));
-      if (verbose) say(`stopped ${what} (${Date.now() - t} ms)`);
-    }
-  };
-  let stopping = false;
-  const onSignal = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    say(`${signal}: shutting down…`);
-    void stopAll().then(() => {
-      say('stopped.');
-      process.exit(0);
-    });
-  };
-  process.on('SIGINT', () => onSignal('SIGINT'));
-  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  const { add, stopAll, onSignal } = stopInReverseOnSignal({ verbose: true });
 
   try {
     if (Number.isInteger(port) && port > 0) await assertPortFree(port, 'the API', 'PORT');
     const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port) };
     let uiUrl = 'your Temporal cluster’s UI';
     if (process.env.TEMPORAL_ADDRESS) {
-      const settings = temporalSettings();
-      const connection = await connectClient(settings);
-      await registerSearchAttributes(connection, settings.namespace).catch((error: Error) =>
+      await registerOnConfiguredCluster((error) =>
         say(`could not register search attributes (${error.message}); register them on the cluster`),
       );
-      await connection.close();
     } else {
       await assertPortFree(TEMPORAL_PORT, 'the Temporal frontend', 'TEMPORAL_ADDRESS');
       await assertPortFree(UI_PORT, 'the Temporal Web UI', 'TEMPORAL_UI_PORT');
@@ -66,20 +44,20 @@ async function main(): Promise<void> {
         port: TEMPORAL_PORT,
         uiPort: UI_PORT,
       });
-      cleanups.push({ what: 'Temporal dev server', stop: () => temporal.teardown() });
+      add('Temporal dev server', () => temporal.teardown());
       env.TEMPORAL_ADDRESS = `127.0.0.1:${TEMPORAL_PORT}`;
       uiUrl = `http://localhost:${UI_PORT}`;
     }
     say(process.env.DATABASE_URL ? 'Connecting to DATABASE_URL…' : 'Starting PostgreSQL…');
     const db = await resolveDatabase(path.join(dataDir, 'postgres'), false);
-    cleanups.push({ what: 'PostgreSQL', stop: () => db.stop() });
+    add('PostgreSQL', () => db.stop());
     env.DATABASE_URL = db.url;
     const applied = await migrate(db.url);
     if (applied.length) say(`Applied migrations: ${applied.join(', ')}`);
     const worker = await startWorker(env);
-    cleanups.push({ what: 'worker', stop: () => worker.stop() });
+    add('worker', () => worker.stop());
     const api = await startApi(env);
-    cleanups.push({ what: 'API', stop: () => api.stop() });
+    add('API', () => api.stop());
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     process.stderr.write(
       [

@@ -4,7 +4,7 @@
  * and cached outside the repository like the CLI.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { SetupError, cacheDir, commandWorks, isExecutable, repoRoot, run, say } from './common';
 import { TEMPORAL_SERVER_VERSION, TEMPORAL_UI_SERVER_VERSION } from './versions';
@@ -22,7 +22,7 @@ export interface ClusterBinaries {
   server: string;
   sqlTool: string;
   uiServer: string;
-  /** The server module's `schema/postgresql/v12` directory (versioned SQL for both databases). */
+  /** The server module's `schema/postgresql/v12` (versioned SQL for both databases), copied beside the binaries. */
   postgresSchema: string;
 }
 
@@ -34,6 +34,12 @@ function binaryPath(name: keyof typeof PACKAGES): string {
 export async function resolveClusterBinaries(): Promise<ClusterBinaries> {
   const names = Object.keys(PACKAGES) as (keyof typeof PACKAGES)[];
   const missing = names.filter((name) => !isExecutable(binaryPath(name)));
+  const postgresSchema = path.join(
+    path.dirname(binaryPath('temporal-server')),
+    'schema',
+    'postgresql',
+    'v12',
+  );
   if (missing.length > 0) {
     if (!commandWorks('go', ['version'])) {
       throw new SetupError(
@@ -45,11 +51,17 @@ export async function resolveClusterBinaries(): Promise<ClusterBinaries> {
     for (const name of missing) await build(name);
     say(`Temporal server binaries ready in ${Math.round((Date.now() - started) / 1000)} s`);
   }
+  // The schema travels with the binaries, so later starts need neither Go nor its module cache.
+  if (!existsSync(postgresSchema)) {
+    cpSync(path.join(moduleDir('go.temporal.io/server'), 'schema', 'postgresql', 'v12'), postgresSchema, {
+      recursive: true,
+    });
+  }
   return {
     server: binaryPath('temporal-server'),
     sqlTool: binaryPath('temporal-sql-tool'),
     uiServer: binaryPath('temporal-ui-server'),
-    postgresSchema: path.join(moduleDir('go.temporal.io/server'), 'schema', 'postgresql', 'v12'),
+    postgresSchema,
   };
 }
 

@@ -6,6 +6,7 @@
 import type { Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
+import { connectClient, temporalSettings } from '../runtime/config';
 import { CAMPAIGN_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { SetupError, say } from './common';
 import { resolveTemporalCli } from './temporal-cli';
@@ -92,4 +93,22 @@ export async function registerSearchAttributes(connection: Connection, namespace
       ]),
     ),
   });
+}
+
+/**
+ * Registers our search attributes on the cluster at TEMPORAL_ADDRESS (`npm start` and `npm run
+ * start:cluster` pointed at one). A refusal (no operator rights, Temporal Cloud) goes to `onRefused`
+ * when given, else throws; an unreachable cluster always throws.
+ */
+export async function registerOnConfiguredCluster(onRefused?: (error: Error) => void): Promise<void> {
+  const settings = temporalSettings();
+  const connection = await connectClient(settings);
+  try {
+    await registerSearchAttributes(connection, settings.namespace).catch((error: Error) => {
+      if (!onRefused) throw error;
+      onRefused(error);
+    });
+  } finally {
+    await connection.close();
+  }
 }

@@ -4,17 +4,17 @@
  * through the Temporal client; then the command latency of campaigns long out of the sticky cache
  * (the first created) next to that of a cached one, both through the API.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation } from '@temporalio/client';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import type { campaignWorkflow } from '../../workflows/campaign';
 import { activateUpdate, campaignWorkflowId } from '../../workflows/messages';
 import type { CampaignContent } from '../../domain/types';
 import { DEFAULT_MAX_CACHED_WORKFLOWS } from '../../worker/worker';
 import { startWorkerProcess, type WorkerProcess } from '../harness/processes';
+import { writeWorkflowBundle } from '../../toolchain/workflow-bundle';
 import { stats, type BenchContext } from './scenarios';
 
 /** The ceiling the worker's resident memory is judged against, in MiB. */
@@ -81,11 +81,7 @@ export async function memoryScenario(ctx: BenchContext, options: MemoryOptions) 
   // As in production (docs/deployment.md): the workflow code bundled ahead, not in the worker.
   const bundleDir = mkdtempSync(path.join(tmpdir(), 'bench-memory-'));
   const bundlePath = path.join(bundleDir, 'workflow-bundle.js');
-  const bundle = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../../workflows'),
-    logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} },
-  });
-  writeFileSync(bundlePath, bundle.code);
+  await writeWorkflowBundle(bundlePath);
   const worker = startWorkerProcess({
     temporalAddress: options.temporalAddress,
     databaseUrl: options.databaseUrl,

@@ -12,7 +12,7 @@
 import { readdirSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { temporal } from '@temporalio/proto';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { writeWorkflowBundle } from '../../toolchain/workflow-bundle';
 import { repoRoot } from '../../toolchain/common';
 import { lifecycleRun } from './lifecycle';
 import { startBenchStack } from './stack';
@@ -69,12 +69,8 @@ async function main(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const log = (message: string) => process.stderr.write(`[profile] ${message}\n`);
   // The workflow bundle, kept beside the profiles: its module markers name the sandbox's frames.
-  const bundle = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../../workflows'),
-    logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} },
-  });
-  writeFileSync(path.join(dir, 'workflow-bundle.js'), bundle.code);
-  const stack = await startBenchStack(`bench-${Date.now()}`, { code: bundle.code });
+  const code = await writeWorkflowBundle(path.join(dir, 'workflow-bundle.js'));
+  const stack = await startBenchStack(`bench-${Date.now()}`, { code });
   const windows: Array<{ pass: string; startUs: number; endUs: number; actions: number }> = [];
   const rows: string[] = [];
   let history = '';

@@ -7,15 +7,15 @@
  * `cluster` the production-shaped profile, the real Temporal server with its persistence and SQL
  * visibility on the same PostgreSQL (toolchain/temporal-cluster.ts).
  */
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { migrate } from '../../prisma/migrate';
 import { startEmbeddedPostgres, type LocalPostgres } from '../../toolchain/postgres';
 import { startTemporalCluster } from '../../toolchain/temporal-cluster';
 import { startDevServer } from '../../toolchain/temporal-server';
 import { resolveTestServer } from '../../toolchain/test-server';
+import { writeWorkflowBundle } from '../../toolchain/workflow-bundle';
 import { SetupError, say } from '../../toolchain/common';
 
 /** What global-teardown.ts stops. */
@@ -50,18 +50,14 @@ export default async function globalSetup(): Promise<void> {
   const target = temporalTarget();
   const dir = mkdtempSync(path.join(tmpdir(), 'campaign-test-'));
   const startingPostgres = startEmbeddedPostgres({});
-  const [postgres, temporal, testServer, bundle] = await Promise.all([
+  const bundlePath = path.join(dir, 'workflow-bundle.js');
+  const [postgres, temporal, testServer] = await Promise.all([
     startingPostgres,
     startTemporal(target, startingPostgres, dir),
     resolveTestServer(),
-    bundleWorkflowCode({
-      workflowsPath: require.resolve('../../workflows'),
-      logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} },
-    }),
+    writeWorkflowBundle(bundlePath),
   ]);
   await migrate(postgres.url);
-  const bundlePath = path.join(dir, 'workflow-bundle.js');
-  writeFileSync(bundlePath, bundle.code);
 
   process.env.TEST_DATABASE_URL = postgres.url;
   process.env.TEST_TEMPORAL_ADDRESS = temporal.address;
