@@ -195,16 +195,40 @@ export function executionStore(pool: Pool) {
     },
 
     /**
-     * Cancels an execution that has not started (one scheduled for later): `cancelled` when it was
-     * still waiting, otherwise its status as it is (it started, or had finished).
+     * Cancels an execution not finished (accepted, scheduled, or in progress): every message not yet
+     * sent is `cancelled`, and its counts keep what went before. Serialised with the dispatcher's
+     * batch through row locks: the queue row share-locked (a stop waits for the cancel, and the
+     * cancel for the stop), then the execution's row FOR UPDATE, which waits for a batch in flight
+     * that holds it (trigger-store `takeQueued`, `startDueExecutions`): a message that batch sends is
+     * counted sent, and a later batch re-checks the status under its lock and sends nothing more.
+     * `cancelled` is false for an execution that had finished (or was cancelled before).
      */
-    async cancel(id: string): Promise<ExecutionRow | undefined> {
-      const { rows } = await pool.query<ExecutionRow>(
-        `UPDATE executions SET status = 'cancelled', finished_at = now()
-          WHERE id = $1 AND status = 'accepted' AND started_at IS NULL RETURNING *`,
-        [id],
-      );
-      return rows[0] ?? (await this.find(id));
+    async cancel(id: string): Promise<{ row: ExecutionRow; cancelled: boolean } | undefined> {
+      return inTransaction(pool, async (client) => {
+        const found = await client.query<{ campaign_id: string }>(
+          `SELECT campaign_id FROM executions WHERE id = $1`,
+          [id],
+        );
+        if (found.rowCount === 0) return undefined;
+        await client.query(`SELECT 1 FROM campaign_triggers WHERE campaign_id = $1 FOR SHARE`, [
+          found.rows[0].campaign_id,
+        ]);
+        const { rows } = await client.query<ExecutionRow>(
+          `SELECT * FROM executions WHERE id = $1 FOR UPDATE`,
+          [id],
+        );
+        if (!['accepted', 'in_progress'].includes(rows[0].status)) return { row: rows[0], cancelled: false };
+        const cancelled = await client.query<ExecutionRow>(
+          `WITH m AS (UPDATE execution_messages
+                         SET status = 'cancelled', reason = 'execution cancelled', callback = NULL, retry_at = NULL
+                       WHERE execution_id = $1 AND status = 'queued' RETURNING 1)
+           UPDATE executions SET status = 'cancelled', finished_at = now(),
+                  cancelled = cancelled + (SELECT count(*) FROM m)
+            WHERE id = $1 RETURNING *`,
+          [id],
+        );
+        return { row: cancelled.rows[0], cancelled: true };
+      });
     },
   };
 }

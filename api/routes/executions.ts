@@ -83,13 +83,17 @@ export function executionRoutes(
     method: 'delete',
     path: '/v1/executions/:id',
     tag: 'triggers',
-    summary: 'Cancel an execution scheduled for later (before it starts)',
+    summary: 'Cancel an execution: every message not yet sent is cancelled',
+    description:
+      'An execution accepted, scheduled for later or in progress is `cancelled`: no message of it is sent ' +
+      'after the answer; its counts say how many went before (a batch in flight is waited for: its ' +
+      'messages are counted sent). Cancelling a cancelled execution answers it again.',
     permission: 'trigger',
     params: idParams,
     responses: {
-      200: { description: 'cancelled', schema: executionSchema },
+      200: { description: 'cancelled, with the counts of what went before', schema: executionSchema },
       404: { description: 'no such execution' },
-      409: { description: 'it has started (or finished): too late to cancel' },
+      409: { description: 'EXECUTION_FINISHED: it has already finished, every message has an outcome' },
     },
     async handler({ params, res }) {
       res.json(toExecution(await triggers.cancel(params.id)));
