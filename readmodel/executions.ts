@@ -85,6 +85,19 @@ export interface Refused {
   refused: 'closed' | 'not_live' | 'version_changed';
 }
 
+/** One message of an execution, as its messages view shows it. */
+export type ExecutionMessageRow = {
+  recipient: number;
+  profile_id: string | null;
+  address: string | null;
+  version: number;
+  status: string;
+  reason: string | null;
+  rendered: Record<string, string> | null;
+  created_at: Date;
+  sent_at: Date | null;
+};
+
 export type OutcomeRow = {
   recipient: number;
   profile_id: string | null;
@@ -190,6 +203,21 @@ export function executionStore(pool: Pool) {
         `SELECT recipient, profile_id, address, status, reason, sent_at FROM execution_messages
           WHERE execution_id = $1 AND recipient > $3 ORDER BY recipient LIMIT $2`,
         [id, limit + 1, after],
+      );
+      return rows;
+    },
+
+    /**
+     * An execution's messages in call order after recipient `after`, with `status` alone if given;
+     * one row more than `limit` tells a next page exists.
+     */
+    async messages(id: string, limit: number, after = -1, status?: string): Promise<ExecutionMessageRow[]> {
+      const { rows } = await pool.query<ExecutionMessageRow>(
+        `SELECT recipient, profile_id, address, version, status, reason, rendered, created_at, sent_at
+           FROM execution_messages
+          WHERE execution_id = $1 AND recipient > $3 AND ($4::text IS NULL OR status = $4)
+          ORDER BY recipient LIMIT $2`,
+        [id, limit + 1, after, status ?? null],
       );
       return rows;
     },

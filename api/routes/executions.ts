@@ -1,11 +1,13 @@
 /** API triggers: trigger a live api_triggered campaign, and follow or cancel what a call started. */
-import { executionCursor, page } from '../cursor';
+import { executionCursor, executionMessageCursor, page } from '../cursor';
 import { actorOf, idempotencyScope } from '../http';
 import type { Routes } from '../routing';
 import {
   executionAcceptedSchema,
   executionDetailSchema,
   executionListSchema,
+  executionMessageListSchema,
+  executionMessagesQuerySchema,
   executionSchema,
   idParams,
   pageQuerySchema,
@@ -13,7 +15,7 @@ import {
 } from '../schemas';
 import type { Services } from '../services';
 import { invalidField } from '../problem';
-import { toExecution, toOutcome } from '../views';
+import { toExecution, toExecutionMessage, toOutcome } from '../views';
 
 export function executionRoutes(
   routes: Routes,
@@ -76,6 +78,38 @@ export function executionRoutes(
       const shown = outcomes.slice(0, limit);
       const nextCursor = outcomes.length > limit ? String(shown[shown.length - 1].recipient) : null;
       res.json({ ...toExecution(row), outcomes: shown.map(toOutcome), nextCursor });
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/v1/executions/:id/messages',
+    tag: 'triggers',
+    summary:
+      'Messages of an execution: per recipient, what was sent (rendered), its status, reason, times, version',
+    description:
+      'In call order (or audience snapshot order), paged with `limit` and `cursor`. An api_triggered ' +
+      'campaign’s messages are here, per execution; `GET /v1/campaigns/:id/messages` lists runs’ messages only.',
+    permission: 'read',
+    params: idParams,
+    query: executionMessagesQuerySchema,
+    responses: {
+      200: { description: 'a page of messages', schema: executionMessageListSchema },
+      400: { description: '`cursor` is not one this API returned for this execution' },
+      404: { description: 'no such execution' },
+    },
+    async handler({ params, query: { limit, cursor, status }, res }) {
+      await triggers.execution(params.id);
+      const after = cursor ? executionMessageCursor.decode(cursor) : undefined;
+      if (after && after.executionId !== params.id) {
+        throw invalidField('cursor', 'is not one this API returned for this execution');
+      }
+      const rows = await executions.messages(params.id, limit, after?.recipient, status);
+      const { rows: shown, nextCursor } = page(rows, limit, executionMessageCursor, (m) => ({
+        recipient: m.recipient,
+        executionId: params.id,
+      }));
+      res.json({ items: shown.map(toExecutionMessage), nextCursor });
     },
   });
 
