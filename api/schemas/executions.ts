@@ -42,7 +42,7 @@ export const triggerSchema = z
       .meta({ description: 'marketing campaigns: who to send to (default: the live version’s audience)' }),
     context: context('context shared by every recipient: `{{context.x}}` in templates').default({}),
     executeAt: z.iso.datetime({ offset: true }).optional().meta({
-      description: 'marketing campaigns: send later (cancellable until then with DELETE /v1/executions/:id)',
+      description: 'marketing campaigns: send later (cancellable with DELETE /v1/executions/:id)',
     }),
     callbackUrl: z
       .url({ protocol: /^https?$/ })
