@@ -139,6 +139,33 @@ describe('cancelling triggered executions', () => {
     }
   });
 
+  it('a cancel during a batch in flight waits for it: that batch counted sent, the rest cancelled', async () => {
+    const receiver = await startWebhookReceiver({ delayMs: 200 });
+    try {
+      const { ids } = await createAudience(stack.pool, 120);
+      const id = await liveCampaign({
+        category: 'transactional',
+        channel: 'webhook',
+        content: { url: receiver.url, body: 'hi' },
+      });
+      const accepted = await post(`/v1/campaigns/${id}/trigger`, {
+        recipients: ids.map((profileId) => ({ profileId })),
+      });
+      const executionId = accepted.body.executionId as string;
+      // The first batch (50 messages, 10 at a time, 200 ms each) is in flight.
+      await until('a batch sending', () => receiver.received.length > 0, 30_000);
+      const answer = await cancel(executionId);
+      const answeredAt = Date.now();
+      expect(answer.status).toBe(200);
+      expect(answer.body.counts).toMatchObject({ delivered: 50, cancelled: 70, queued: 0 });
+      await allFinished(id);
+      await checkCancel(receiver, executionId, answer, answeredAt);
+      expect(receiver.hits.size).toBe(50);
+    } finally {
+      await receiver.close();
+    }
+  });
+
   it('a marketing execution cancelled once started at its executeAt stops there; a finished one is 409', async () => {
     const receiver = await startWebhookReceiver({ delayMs: 50 });
     try {
