@@ -4,8 +4,8 @@ import type { AudienceRow, ProfileRow } from '../readmodel/audiences';
 import { specOfRow, type CampaignRow, type HistoryRow, type VersionRow } from '../readmodel/campaigns';
 import type { MessageRow, RunRow } from '../readmodel/deliveries';
 import type { PrismaClient } from '../prisma/client';
-import type { ExecutionRow, OutcomeRow } from '../readmodel/executions';
-import type { EXECUTION_STATUSES } from './schemas';
+import type { ExecutionMessageRow, ExecutionRow, OutcomeRow } from '../readmodel/executions';
+import type { EXECUTION_MESSAGE_STATUSES, EXECUTION_STATUSES } from './schemas';
 
 type KeyRow = Awaited<ReturnType<PrismaClient['apiKey']['findUniqueOrThrow']>>;
 
@@ -141,5 +141,19 @@ export function toOutcome(row: OutcomeRow) {
     status: row.status as 'queued',
     reason: row.reason,
     sentAt: row.sent_at?.toISOString() ?? null,
+  };
+}
+
+export function toExecutionMessage(m: ExecutionMessageRow) {
+  return {
+    recipient: m.recipient,
+    profileId: m.profile_id,
+    address: m.address,
+    version: m.version,
+    status: m.status as (typeof EXECUTION_MESSAGE_STATUSES)[number],
+    reason: m.reason,
+    rendered: m.rendered,
+    createdAt: m.created_at.toISOString(),
+    sentAt: m.sent_at?.toISOString() ?? null,
   };
 }

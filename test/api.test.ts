@@ -593,6 +593,8 @@ describe('HTTP API on the real stack', () => {
     expect(execution.body).toMatchObject({ version: 1, accepted: 1, outcomes: [{ recipient: 0 }] });
     const listed = await call('viewer', 'get', `/v1/campaigns/${transactional.id}/executions`);
     expect(listed.body.items.map((e: { id: string }) => e.id)).toEqual([accepted.body.executionId]);
+    const messages = await call('viewer', 'get', `/v1/executions/${accepted.body.executionId}/messages`);
+    expect(messages.body).toMatchObject({ items: [{ recipient: 0, version: 1 }], nextCursor: null });
 
     const audience = await call('editor', 'post', '/v1/audiences', { name: `a-${randomUUID()}` });
     const marketing = await create({ type: 'api_triggered', audience: { audienceId: audience.body.id } });
