@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startApi } from '../api/main';
@@ -58,6 +58,32 @@ describe('secrets', () => {
         status: 1,
         stderr: expect.stringMatching(new RegExp(`^\\w+: ${variable} is not set[^\\n]*\\.$`)),
       });
+    }
+  });
+
+  it('npm start and start:cluster under NODE_ENV=production generate nothing and refuse before starting anything', () => {
+    for (const file of ['toolchain/start.ts', 'toolchain/start-cluster.ts']) {
+      const dir = dataDir();
+      const run = spawnSync(process.execPath, ['--import', 'tsx', file], {
+        cwd: ROOT,
+        env: {
+          PATH: process.env.PATH,
+          NODE_ENV: 'production',
+          DATA_DIR: dir,
+          PORT: '0',
+          // Nothing may be reached: a start that got this far would fail on these instead.
+          TEMPORAL_ADDRESS: '127.0.0.1:1',
+          DATABASE_URL: 'postgresql://nobody@127.0.0.1:1/none',
+        },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect({ file, status: run.status, stderr: run.stderr.trim() }).toEqual({
+        file,
+        status: 1,
+        stderr: expect.stringMatching(/^npm (run )?start(:cluster)?: TRACKING_KEY is not set[^\n]*\.$/),
+      });
+      expect(existsSync(path.join(dir, 'secrets.json'))).toBe(false);
     }
   });
 
