@@ -4,6 +4,7 @@
  * next run, each recorded with who, when and from which source; only an explicit consent change
  * re-subscribes, and it is recorded too.
  */
+import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { startTrackingStack, type TrackingStack } from './harness/tracking';
 
@@ -104,6 +105,44 @@ describe('consent on the real stack', () => {
       [bouncer, 'excluded'],
       [complainer, 'excluded'],
     ]);
+  });
+
+  it('an unsubscribe from a triggered message withdraws the consent of the profile it went to', async () => {
+    const profileId = `triggered-${randomUUID().slice(0, 8)}`;
+    await request(t.app)
+      .put('/v1/profiles')
+      .set('Authorization', t.keys.editor)
+      .send({ profiles: [{ id: profileId, email: `${profileId}@example.com` }] })
+      .expect(200);
+    // A sent execution of two messages: one to the profile, one to an address alone.
+    const [campaignId, executionId] = [randomUUID(), randomUUID()];
+    await t.pool.query(
+      `INSERT INTO executions (id, campaign_id, version, category, status, requested_by)
+       VALUES ($1, $2, 1, 'marketing', 'completed', 'tester')`,
+      [executionId, campaignId],
+    );
+    await t.pool.query(
+      `INSERT INTO execution_messages (execution_id, recipient, campaign_id, version, profile_id, address, status)
+       VALUES ($1, 0, $2, 1, $3, NULL, 'sent'), ($1, 1, $2, 1, NULL, 'someone@example.com', 'sent')`,
+      [executionId, campaignId, profileId],
+    );
+    const link = (recipient: string) =>
+      `/t/u/${t.token({ kind: 'u', campaignId, version: 1, source: 'execution', sourceId: executionId, recipient })}`;
+    await request(t.app).post(link('1')).expect(200);
+    expect((await history(profileId)).changes).toHaveLength(1); // only its creation
+    await request(t.app).post(link('0')).expect(200);
+    expect(await history(profileId)).toMatchObject({
+      consent: 'unsubscribed',
+      changes: [
+        {
+          status: 'unsubscribed',
+          source: 'unsubscribe_link',
+          actor: 'recipient',
+          note: `campaign ${campaignId}, execution ${executionId}`,
+        },
+        { status: 'subscribed', source: 'api', note: 'profile created' },
+      ],
+    });
   });
 
   it('records consent a profile write sets, and refuses what an explicit change may not say', async () => {
