@@ -39,7 +39,7 @@ const UPSERT = `
       push_token = EXCLUDED.push_token, attributes = EXCLUDED.attributes,
       consent = CASE WHEN EXCLUDED.consent = 'unsubscribed' AND profiles.consent = 'subscribed'
                      THEN 'unsubscribed' ELSE profiles.consent END,
-      subscribed = profiles.subscribed AND EXCLUDED.consent = 'subscribed', updated_at = now()
+      subscribed = profiles.consent = 'subscribed' AND EXCLUDED.consent = 'subscribed', updated_at = now()
     RETURNING id, consent, (xmax = 0) AS created
   ), ledger AS (
     INSERT INTO consent_changes (profile_id, status, source, actor, note)
