@@ -1,6 +1,7 @@
 /** Rows of the read model as the API shows them (the shapes in ./schemas). */
 import type { Role } from './schemas';
 import type { AudienceRow, ProfileRow } from '../readmodel/audiences';
+import type { ConsentChangeRow } from '../readmodel/consent';
 import { specOfRow, type CampaignRow, type HistoryRow, type VersionRow } from '../readmodel/campaigns';
 import type { MessageRow, RunRow } from '../readmodel/deliveries';
 import type { PrismaClient } from '../prisma/client';
@@ -58,6 +59,17 @@ export function toHistoryItem(e: HistoryRow) {
 
 export function toProfile(row: ProfileRow) {
   return { ...row, updatedAt: row.updatedAt.toISOString() };
+}
+
+export function toConsentChange(row: ConsentChangeRow) {
+  return {
+    id: String(row.id),
+    status: row.status,
+    source: row.source,
+    actor: row.actor,
+    note: row.note,
+    at: row.at.toISOString(),
+  };
 }
 
 export function toAudience(row: AudienceRow, members: number) {
