@@ -70,7 +70,7 @@ export const contentSchema = z
     contextSchema: z
       .record(z.string(), z.unknown())
       .refine(
-        (schema) => Buffer.byteLength(JSON.stringify(schema)) <= MAX_CONTEXT_SCHEMA_BYTES,
+        (schema) => new TextEncoder().encode(JSON.stringify(schema)).length <= MAX_CONTEXT_SCHEMA_BYTES,
         `must be at most ${MAX_CONTEXT_SCHEMA_BYTES} bytes as JSON`,
       )
       .optional()
