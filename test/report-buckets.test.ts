@@ -5,9 +5,20 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
+import request from 'supertest';
+import { startApiHarness, type ApiHarness } from './harness/api';
 import { testDatabaseUrl } from './harness/stack';
 
+type Figures = Record<string, number>;
+type Source = { kind: string; id: string; sources?: number; figures: Figures };
+
 describe('report counters', () => {
+  let api: ApiHarness;
+  beforeAll(async () => {
+    api = await startApiHarness('buckets');
+  });
+  afterAll(() => api?.stop());
+
   it('buckets minutes, hours and days in UTC from a session at +05:30', async () => {
     const kolkata = new Pool({
       connectionString: testDatabaseUrl(),
@@ -38,6 +49,50 @@ describe('report counters', () => {
       expect(await buckets('report_days')).toEqual(['2026-03-01T00:00:00']);
     } finally {
       await kolkata.end();
+    }
+  });
+
+  it('the breakdown by run/execution is capped: the top 100 by volume and one "others" row, sums equal to the totals', async () => {
+    const created = await request(api.app)
+      .post('/v1/campaigns')
+      .set('Authorization', api.auth.editor)
+      .send({ name: 'many runs', channel: 'sms', content: { body: 'Hi' } })
+      .expect(201);
+    const id = created.body.id as string;
+    // 150 runs, run r with r messages sent and one failed when r is a multiple of 4, written with SQL.
+    await api.stack.pool.query(
+      `INSERT INTO messages (campaign_id, run_number, profile_id, version, status, reason, sent_at)
+       SELECT $1, r, 'p' || r || '-' || g, 1, CASE WHEN g <= r THEN 'sent' ELSE 'failed' END,
+              CASE WHEN g > r THEN 'HTTP 500' END, now() - interval '30 minutes'
+         FROM generate_series(1, 150) r, generate_series(1, r + (r % 4 = 0)::int) g`,
+      [id],
+    );
+    const report = async (kind: 'live' | 'global', csv = false) =>
+      request(api.app)
+        .get(`/v1/campaigns/${id}/report/${kind}`)
+        .set('Authorization', api.auth.viewer)
+        .set('Accept', csv ? 'text/csv' : 'application/json')
+        .expect(200);
+    for (const kind of ['live', 'global'] as const) {
+      const body = (await report(kind)).body as { figures: Figures; bySource: Source[] };
+      expect(body.figures).toMatchObject({ sent: 11_325, failed: 37, targeted: 11_362 });
+      expect(body.bySource).toHaveLength(101);
+      const [top, others] = [body.bySource.slice(0, 100), body.bySource[100]];
+      // The 100 largest runs (51 to 150), in run order; the 50 smallest folded into one row.
+      expect(top.map((s) => s.id)).toEqual(Array.from({ length: 100 }, (_, i) => String(i + 51)));
+      expect(top.every((s) => s.kind === 'run' && s.sources === undefined)).toBe(true);
+      expect(others).toMatchObject({ kind: 'others', id: '', sources: 50 });
+      for (const figure of Object.keys(body.figures)) {
+        expect([figure, body.bySource.reduce((sum, s) => sum + s.figures[figure], 0)]).toEqual([
+          figure,
+          body.figures[figure],
+        ]);
+      }
+      const lines = (await report(kind, true)).text.trim().split('\n').slice(1);
+      const sent = lines.filter((l) => /^(run|others),[^,]*,,sent,/.test(l));
+      expect(sent).toHaveLength(101);
+      expect(sent.reduce((sum, l) => sum + Number(l.split(',')[4]), 0)).toBe(11_325);
+      expect(sent.at(-1)).toBe('others,50,,sent,1275');
     }
   });
 });
