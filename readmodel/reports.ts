@@ -57,21 +57,19 @@ const breakdowns = (rows: string) => `
            metric, detail, sum(n)::float8 AS n
       FROM (${rows}) c
      GROUP BY GROUPING SETS ((metric, detail), (version, metric), (source_kind, source_id, metric), (channel, metric))
-  ), sources AS (
-    SELECT source_kind, source_id, coalesce(sum(n) FILTER (WHERE ${VOLUME}), 0) AS volume
-      FROM b WHERE g = ${SETS.source} GROUP BY source_kind, source_id
-  ), top AS (
-    SELECT source_kind, source_id FROM sources ORDER BY volume DESC, source_kind, source_id LIMIT ${MAX_SOURCES}
+  ), ranked AS (
+    -- Each source's rows with its rank by volume (message rows), largest first; ties by kind and id.
+    SELECT *, dense_rank() OVER (ORDER BY volume DESC, source_kind, source_id) AS rank
+      FROM (SELECT *, coalesce(sum(n) FILTER (WHERE ${VOLUME}) OVER (PARTITION BY source_kind, source_id), 0) AS volume
+              FROM b WHERE g = ${SETS.source}) s
   )
   SELECT g, version, source_kind, source_id, channel, metric, detail, n FROM b WHERE g <> ${SETS.source}
   UNION ALL
-  SELECT g, version, source_kind, source_id, channel, metric, detail, n FROM b JOIN top USING (source_kind, source_id)
-   WHERE g = ${SETS.source}
+  SELECT g, version, source_kind, source_id, channel, metric, detail, n FROM ranked WHERE rank <= ${MAX_SOURCES}
   UNION ALL
-  SELECT ${SETS.source}, NULL, 'others', ((SELECT count(*) FROM sources) - ${MAX_SOURCES})::text, NULL, metric, NULL,
+  SELECT ${SETS.source}, NULL, 'others', ((SELECT max(rank) FROM ranked) - ${MAX_SOURCES})::text, NULL, metric, NULL,
          sum(n)
-    FROM b WHERE g = ${SETS.source} AND NOT EXISTS (SELECT 1 FROM top WHERE (top.source_kind, top.source_id) = (b.source_kind, b.source_id))
-   GROUP BY metric`;
+    FROM ranked WHERE rank > ${MAX_SOURCES} GROUP BY metric`;
 
 const COLUMNS = 'version, source_kind, source_id, channel, metric, detail, n';
 
