@@ -4,6 +4,10 @@
  * "others" row) with every sum still equal to the totals, in JSON and CSV.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import Ajv2020 from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
 import { Pool } from 'pg';
 import request from 'supertest';
 import { startApiHarness, type ApiHarness } from './harness/api';
@@ -52,6 +56,24 @@ describe('report counters', () => {
     }
   });
 
+  it('the migration moves hour counters written off the UTC hour into the UTC hour they start in', async () => {
+    const campaign = randomUUID();
+    const insert = `INSERT INTO report_hours (campaign_id, bucket, version, source_kind, source_id, channel, metric, detail, n)
+                    VALUES ($1, $2, 1, 'run', '1', 'sms', 'sent', '', $3)`;
+    await api.stack.pool.query(insert, [campaign, '2026-03-01T10:00:00Z', 2]);
+    await api.stack.pool.query(insert, [campaign, '2026-03-01T10:30:00Z', 3]); // as a +05:30 session wrote it
+    const sql = readFileSync(
+      path.join(__dirname, '../prisma/migrations/20261207005000_report_utc/migration.sql'),
+      'utf8',
+    );
+    await api.stack.pool.query(sql); // idempotent: the function replaced again, off-hour rows moved
+    const { rows } = await api.stack.pool.query(
+      `SELECT bucket, n::int AS n FROM report_hours WHERE campaign_id = $1`,
+      [campaign],
+    );
+    expect(rows).toEqual([{ bucket: new Date('2026-03-01T10:00:00Z'), n: 5 }]);
+  });
+
   it('the breakdown by run/execution is capped: the top 100 by volume and one "others" row, sums equal to the totals', async () => {
     const created = await request(api.app)
       .post('/v1/campaigns')
@@ -73,6 +95,14 @@ describe('report counters', () => {
         .set('Authorization', api.auth.viewer)
         .set('Accept', csv ? 'text/csv' : 'application/json')
         .expect(200);
+    // The report as the OpenAPI document states it (the `others` row included).
+    const spec = (await request(api.app).get('/openapi.json').expect(200)).body;
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    addFormats(ajv);
+    const validate = ajv
+      .addSchema(spec, 'openapi.json')
+      .getSchema('openapi.json#/components/schemas/Report')!;
+    const documented = (body: unknown) => (validate(body) ? [] : validate.errors);
     for (const kind of ['live', 'global'] as const) {
       const body = (await report(kind)).body as { figures: Figures; bySource: Source[] };
       expect(body.figures).toMatchObject({ sent: 11_325, failed: 37, targeted: 11_362 });
@@ -82,6 +112,7 @@ describe('report counters', () => {
       expect(top.map((s) => s.id)).toEqual(Array.from({ length: 100 }, (_, i) => String(i + 51)));
       expect(top.every((s) => s.kind === 'run' && s.sources === undefined)).toBe(true);
       expect(others).toMatchObject({ kind: 'others', id: '', sources: 50 });
+      expect(documented(body)).toEqual([]);
       for (const figure of Object.keys(body.figures)) {
         expect([figure, body.bySource.reduce((sum, s) => sum + s.figures[figure], 0)]).toEqual([
           figure,
