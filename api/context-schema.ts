@@ -17,7 +17,7 @@ import addFormats from 'ajv-formats';
 import { LRUCache } from 'lru-cache';
 import { RE2JS } from 're2js';
 import stringify from 'safe-stable-stringify';
-import type { FieldProblem } from './problem';
+import { HttpProblem, type FieldProblem } from './problem';
 import { MAX_CONTEXT_SCHEMA_BYTES } from './schemas/campaigns';
 
 /** Ajv's `code.regExp`: RE2's linear-time matching instead of JavaScript's backtracking RegExp. */
@@ -42,8 +42,9 @@ function newAjv(): Ajv2020 {
 
 // By canonical JSON (the same schema from two versions compiles once); the least recently used go first.
 const bySchema = new LRUCache<string, ValidateFunction>({ max: 200 });
-// By campaign version (immutable), so a call does not serialize the schema again.
-const byVersion = new LRUCache<string, ValidateFunction>({ max: 1000 });
+// By campaign version (immutable), so a call does not serialize the schema again; a schema that does
+// not compile is remembered as such.
+const byVersion = new LRUCache<string, ValidateFunction | { unusable: string }>({ max: 1000 });
 
 /** The validator of `schema`, compiled once; throws when it is not a usable JSON Schema. */
 function compile(schema: object): ValidateFunction {
@@ -74,12 +75,27 @@ export function schemaErrors(schema: unknown, field = 'content.contextSchema'): 
   }
 }
 
-/** The errors of `context` against the schema of version `key`, each named under `field`. */
+/**
+ * The errors of `context` against the schema of version `key`, each named under `field`. A 409 when
+ * the schema does not compile (a version activated without the API's review, or before patterns ran
+ * on RE2): no call can be checked against it until a version that fixes it is activated.
+ */
 export function contextErrors(key: string, schema: object, context: unknown, field: string): FieldProblem[] {
   let validate = byVersion.get(key);
   if (!validate) {
-    validate = compile(schema);
+    try {
+      validate = compile(schema);
+    } catch (error) {
+      validate = { unusable: (error as Error).message };
+    }
     byVersion.set(key, validate);
+  }
+  if ('unusable' in validate) {
+    throw new HttpProblem(
+      409,
+      'CONTEXT_SCHEMA_UNUSABLE',
+      `the live version's contextSchema cannot be used (${validate.unusable}): activate a version that fixes it`,
+    );
   }
   if (validate(context)) return [];
   return (validate.errors ?? []).map((e) => ({

@@ -6,7 +6,9 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
+import { campaignWorkflowId, commandSignal } from '../workflows/messages';
 import { startApiHarness, type ApiHarness } from './harness/api';
+import { until } from './harness/campaigns';
 
 const money = { type: 'number', multipleOf: 0.01 };
 
@@ -105,6 +107,32 @@ describe('contextSchema', () => {
     expect(review.body.errors).toEqual([
       { field: 'content.contextSchema', message: expect.stringMatching(/not a valid JSON Schema.*\(\?=/) },
     ]);
+  });
+
+  it('a live version whose schema does not compile (activated without the API) answers calls 409, not 500', async () => {
+    const id = await campaign({
+      type: 'object',
+      properties: { code: { type: 'string', pattern: '^(?!x)' } },
+    });
+    // A signal bypasses the API's review, as a version activated before patterns ran on RE2 did.
+    await api.stack.client.workflow
+      .getHandle(campaignWorkflowId(id))
+      .signal(commandSignal, { type: 'activate', requestId: `sig-${id}`, actor: 'ops' });
+    await until(
+      'the campaign is live',
+      async () =>
+        (await request(api.app).get(`/v1/campaigns/${id}`).set('Authorization', api.auth.viewer)).body
+          .status === 'live',
+      30_000,
+    );
+    for (let i = 0; i < 2; i++) {
+      const res = await trigger(id, { code: 'A' });
+      expect(res.status).toBe(409);
+      expect(res.body).toMatchObject({
+        code: 'CONTEXT_SCHEMA_UNUSABLE',
+        detail: expect.stringMatching(/contextSchema cannot be used .*activate a version that fixes it/),
+      });
+    }
   });
 
   it('keywords carry any JSON number: multipleOf 0.01 is accepted, and checked per call', async () => {
