@@ -11,10 +11,8 @@ import {
   CHANNELS,
   STOP_MODES,
 } from '../../domain/types';
+import { contextSchemaField } from './context-schema';
 import { integer, integerParam, name, text } from './input';
-
-/** Serialized size limit of `content.contextSchema` (well under Temporal's 2 MB payload limit). */
-export const MAX_CONTEXT_SCHEMA_BYTES = 64 * 1024;
 
 const instant = z.iso.datetime({ offset: true });
 const template = text(100_000);
@@ -67,21 +65,7 @@ export const contentSchema = z
     title: template.optional().meta({ description: 'push: title (Handlebars template)' }),
     body: template.optional().meta({ description: 'message body (Handlebars template)' }),
     url: text(2048).optional().meta({ description: 'webhook: target URL' }),
-    contextSchema: z
-      .record(z.string(), z.unknown())
-      .refine(
-        (schema) => new TextEncoder().encode(JSON.stringify(schema)).length <= MAX_CONTEXT_SCHEMA_BYTES,
-        `must be at most ${MAX_CONTEXT_SCHEMA_BYTES} bytes as JSON`,
-      )
-      .optional()
-      .meta({
-        description:
-          'api_triggered: JSON Schema (2020-12) of each trigger call’s `context`; calls that break it are ' +
-          'refused (422), and review renders `{{context.x}}` against a sample built from it. At most ' +
-          `${MAX_CONTEXT_SCHEMA_BYTES} bytes as JSON (400 beyond). Its keywords take any JSON number ` +
-          '(`multipleOf: 0.01`). `pattern` and `patternProperties` are RE2 syntax, matched in linear time: ' +
-          'no lookaround, no backreferences (review refuses them).',
-      }),
+    contextSchema: contextSchemaField.optional(),
   })
   .meta({ id: 'Content' });
 
