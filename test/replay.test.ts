@@ -32,6 +32,8 @@ describe('replay of committed histories', () => {
         // Before API triggers: a stop closed no trigger queue (trigger-queue), and a template using the
         // call context was refused (call-context).
         'api-triggered-before-triggers.json',
+        // Before dispatcher-yields: a busy dispatcher never let the workflow continue as new.
+        'trigger-stream-long-history.json',
       ]),
     );
   });

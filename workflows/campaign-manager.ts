@@ -315,7 +315,7 @@ export class CampaignManager {
   }
 
   /** Whether history is long enough to continue as new (also when the server suggests it). */
-  private historyIsLong(): boolean {
+  historyIsLong(): boolean {
     const info = wf.workflowInfo();
     return info.continueAsNewSuggested || info.historyLength >= this.maxHistoryEvents;
   }

@@ -25,4 +25,9 @@ export const PATCHES = {
   callContext: 'call-context',
   /** After sending, the operator card shows the live version's report figures, read once a minute for an hour. */
   headlineFigures: 'headline-figures',
+  /**
+   * An api_triggered campaign's dispatcher starts no activity once history is long, so the workflow
+   * continues as new under steady trigger calls (before: busy → idle → busy within one task).
+   */
+  dispatcherYields: 'dispatcher-yields',
 } as const;

@@ -33,6 +33,8 @@ export interface TriggerHost {
   annotate(notes: { triggers: TriggerTotals }): void;
   /** Messages left: the headline figures are worth reading again. */
   noteSent(): void;
+  /** Whether history is long enough to continue as new. */
+  historyIsLong(): boolean;
 }
 
 const NONE: TriggerTotals = { executions: 0, sent: 0, lastExecution: null, wake: false, nextDueAt: null };
@@ -107,6 +109,10 @@ export class TriggerDispatcher {
         // Woken early by a signal, or at the due time.
         if (wait > 0) await wf.condition(() => this.totals.wake, wait);
       }
+      // History is long: start no activity; the workflow continues as new (wake-up and due time
+      // carried in the state) and the next run resumes at once. Asked only then, so other histories
+      // carry no marker (before: the loop never paused under steady calls, so it never continued).
+      if (this.campaign.historyIsLong() && wf.patched(PATCHES.dispatcherYields)) return;
       this.campaign.annotate({ triggers: { ...this.totals, wake: false } });
       this.inActivity = true;
       const report = await dispatchTriggers({
