@@ -34,6 +34,8 @@ describe('replay of committed histories', () => {
         'api-triggered-before-triggers.json',
         // Before dispatcher-yields: a busy dispatcher never let the workflow continue as new.
         'trigger-stream-long-history.json',
+        // Before occurrences-from-activation: weekly → daily on a Thursday ran at once, for Thursday.
+        'recurrence-change-thursday.json',
       ]),
     );
   });

@@ -40,6 +40,7 @@ import { refuseAsFailure } from './refusals';
 import { campaignRunWorkflow, runWorkflowId } from './run';
 import { HeadlineRefresher } from './headline';
 import { workflowNow } from './clock';
+import { PlanRuleAnswers } from './plan-rules';
 import { callContextRule, TriggerDispatcher } from './trigger-dispatcher';
 
 /** How a delivery run's child workflow ended. */
@@ -70,6 +71,8 @@ export class CampaignManager {
   readonly triggers = new TriggerDispatcher(this);
   /** The live version's figures on the operator card, after each send (./headline). */
   private readonly figures = new HeadlineRefresher(this);
+  /** The rules the plan of automatic transitions follows (./plan-rules). */
+  private readonly planRules = new PlanRuleAnswers();
 
   constructor(
     start: { create: CreateCampaign } | { state: CampaignState },
@@ -216,7 +219,7 @@ export class CampaignManager {
 
   /** The next automatic transition, if any. */
   nextTransition(): NextTransition | undefined {
-    return nextTransition(this.current);
+    return nextTransition(this.current, this.planRules.decide(this.current));
   }
 
   /**
@@ -226,7 +229,7 @@ export class CampaignManager {
   replanned(next: NextTransition | undefined): () => boolean {
     const key = planKey(next);
     return () =>
-      planKey(nextTransition(this.current)) !== key ||
+      planKey(nextTransition(this.current, this.planRules.known())) !== key ||
       this.current.deleted ||
       (this.historyIsLong() && !this.activeRun && !this.triggers.busy);
   }
@@ -234,9 +237,10 @@ export class CampaignManager {
   /** The automatic transition due now, if any; not yet accepted, its run (if any) not started. */
   dueTransition(): Transition | undefined {
     const now = workflowNow();
+    const rules = this.planRules.decide(this.current);
     // Asked only when occurrences were missed, so other histories carry no marker.
-    const coalesce = missedOccurrences(this.current, now) > 0 && wf.patched(PATCHES.coalesceRuns);
-    return tick(this.current, now, { coalesce });
+    const coalesce = missedOccurrences(this.current, now, rules) > 0 && wf.patched(PATCHES.coalesceRuns);
+    return tick(this.current, now, { ...rules, coalesce });
   }
 
   /** Whether to continue as new now: history is long, and nothing belongs to this execution. */
@@ -322,7 +326,7 @@ export class CampaignManager {
 
   /** Shows the state to operators: search attributes and the Markdown card (./operator-view). */
   updateOperatorView(): void {
-    this.operatorView.show(this.current, nextTransition(this.current));
+    this.operatorView.show(this.current, this.nextTransition());
   }
 }
 

@@ -30,4 +30,9 @@ export const PATCHES = {
    * continues as new under steady trigger calls (before: busy → idle → busy within one task).
    */
   dispatcherYields: 'dispatcher-yields',
+  /**
+   * A recurring version's occurrences before its activation never fire (domain/automatic.ts
+   * `fromActivation`); before, a recurrence change made those since the last run due at once.
+   */
+  occurrencesFromActivation: 'occurrences-from-activation',
 } as const;
