@@ -36,6 +36,8 @@ describe('replay of committed histories', () => {
         'trigger-stream-long-history.json',
         // Before occurrences-from-activation: weekly → daily on a Thursday ran at once, for Thursday.
         'recurrence-change-thursday.json',
+        // Before drain-holds-runs: a run that came due while a drain stop awaited its counts started.
+        'drain-stop-overdue-run.json',
       ]),
     );
   });

@@ -71,6 +71,8 @@ export class CampaignManager {
   readonly triggers = new TriggerDispatcher(this);
   /** The live version's figures on the operator card, after each send (./headline). */
   private readonly figures = new HeadlineRefresher(this);
+  /** Drain stops between their first await and their decision (they hold runs that come due). */
+  private drainsDeciding = 0;
   /** The rules the plan of automatic transitions follows (./plan-rules). */
   private readonly planRules = new PlanRuleAnswers();
 
@@ -177,16 +179,26 @@ export class CampaignManager {
       // Asked only when an api_triggered draft involves the call context, so other histories carry no marker.
       callContext: callContextRule(this.current, command),
     };
-    const counted = await this.stopRun(command, rules);
-    // Refused early, before touching the trigger queue; decided again below, after the awaits.
-    const triggered = await this.triggers.stop(command, () =>
-      refuseAsFailure(() => check(this.current, command, workflowNow(), rules)),
-    );
-    // After the last await: decide from the state as it is now.
-    const transition = refuseAsFailure(() => apply(this.current, command, workflowNow(), rules));
-    if (transition?.receipt) {
-      transition.receipt = { ...transition.receipt, ...counted, ...(triggered ? { triggered } : {}) };
-      transition.state = { ...transition.state, stop: transition.receipt };
+    // A drain stop holds the runs that come due from its first await until it is accepted or refused.
+    const draining = command.type === 'stop' && command.mode === 'drain';
+    if (draining) this.drainsDeciding++;
+    let transition: Transition | undefined;
+    let accepted: Promise<void> | undefined;
+    try {
+      const counted = await this.stopRun(command, rules);
+      // Refused early, before touching the trigger queue; decided again below, after the awaits.
+      const triggered = await this.triggers.stop(command, () =>
+        refuseAsFailure(() => check(this.current, command, workflowNow(), rules)),
+      );
+      // After the last await: decide from the state as it is now.
+      transition = refuseAsFailure(() => apply(this.current, command, workflowNow(), rules));
+      if (transition?.receipt) {
+        transition.receipt = { ...transition.receipt, ...counted, ...(triggered ? { triggered } : {}) };
+        transition.state = { ...transition.state, stop: transition.receipt };
+      }
+      if (transition) accepted = this.accept(transition);
+    } finally {
+      if (draining) this.drainsDeciding--;
     }
     if (!transition) {
       // Already applied under this request id: change nothing, answer with the current state.
@@ -195,7 +207,7 @@ export class CampaignManager {
       const duplicate = command.type === 'duplicate' ? duplicateSourceOf(this.current) : undefined;
       return { state: this.view, replayed: true, ...(duplicate ? { duplicate } : {}) };
     }
-    await this.accept(transition);
+    await accepted;
     return {
       state: viewOf(transition.state),
       replayed: false,
@@ -232,6 +244,20 @@ export class CampaignManager {
       planKey(nextTransition(this.current, this.planRules.known())) !== key ||
       this.current.deleted ||
       (this.historyIsLong() && !this.activeRun && !this.triggers.busy);
+  }
+
+  /**
+   * Whether a drain stop being decided holds `next`, a run due now: the timer loop then awaits
+   * `stopDecided` instead of starting it (before the `drain-holds-runs` patch, a run that came due
+   * while the stop awaited its counts started, and the drain let it send). Asked only then.
+   */
+  holdsRun(next: NextTransition): boolean {
+    return this.drainsDeciding > 0 && next.to === 'run' && wf.patched(PATCHES.drainHoldsRuns);
+  }
+
+  /** Resolves once no drain stop is being decided (it was accepted or refused). */
+  stopDecided(): Promise<void> {
+    return wf.condition(() => this.drainsDeciding === 0);
   }
 
   /** The automatic transition due now, if any; not yet accepted, its run (if any) not started. */

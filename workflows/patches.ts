@@ -35,4 +35,6 @@ export const PATCHES = {
    * `fromActivation`); before, a recurrence change made those since the last run due at once.
    */
   occurrencesFromActivation: 'occurrences-from-activation',
+  /** A run that comes due while a drain stop awaits its counts is not started (the stop comes first). */
+  drainHoldsRuns: 'drain-holds-runs',
 } as const;
