@@ -13,34 +13,52 @@ export interface NextTransition {
   to: 'live' | 'completed' | 'run';
 }
 
+/** How the plan is made; each flag is a rule a running workflow adopts through `patched()`. */
+export interface PlanRules {
+  /**
+   * A recurring version's occurrences before its activation never fire: after a recurrence change
+   * the next run is the first occurrence after both the last run and the activation. Without it,
+   * the occurrences since the last run were due at once (a run for the latest of them).
+   */
+  fromActivation?: boolean;
+}
+
 /**
  * The next automatic transition, if any: `scheduled` → `live` at the start date; a run at each
  * occurrence of the live version's recurrence (campaigns with an audience, one run at a time);
  * `live` → `completed` at the end date (after a run in flight finishes).
  */
-export function nextTransition(state: CampaignState): NextTransition | undefined {
+export function nextTransition(state: CampaignState, rules: PlanRules = {}): NextTransition | undefined {
   const live = state.live;
   if (state.deleted || !live) return undefined;
   const { startAt, endAt } = live.schedule;
   if (state.status === 'scheduled' && startAt) return { at: startAt, to: 'live' };
   if (state.status !== 'live' || state.runs.active) return undefined;
-  const run = nextRun(state, live);
+  const run = nextRun(state, live, undefined, rules);
   if (run && (!endAt || Date.parse(run) < Date.parse(endAt))) return { at: run, to: 'run' };
   if (endAt) return { at: endAt, to: 'completed' };
   return undefined;
 }
 
 /**
- * When the live version's next run is due (after `after`, by default after the last run), if it
- * has one. A one-shot version runs once: it has run when the last run that ended was of it (or, in
- * a state without `lastVersion`, when any run has started).
+ * When the live version's next run is due (after `after`, by default after the last run; with
+ * `fromActivation`, a recurring version's also at or after its activation), if it has one. A
+ * one-shot version runs once: it has run when the last run that ended was of it (or, in a state
+ * without `lastVersion`, when any run has started).
  */
-function nextRun(state: CampaignState, live: CampaignVersion, after?: Date): string | undefined {
+function nextRun(
+  state: CampaignState,
+  live: CampaignVersion,
+  after?: Date,
+  rules: PlanRules = {},
+): string | undefined {
   if (!live.audience || state.type !== 'scheduled') return undefined;
   const recurrence = live.schedule.recurrence ?? { kind: 'once' as const };
   if (recurrence.kind === 'once' && oneShotHasRun(state, live)) return undefined;
   const activatedAt = Date.parse(live.activatedAt);
-  after ??= state.runs.lastRunAt ? new Date(state.runs.lastRunAt) : new Date(activatedAt - 1);
+  const lastRunAt = state.runs.lastRunAt ? Date.parse(state.runs.lastRunAt) : undefined;
+  const floor = rules.fromActivation && recurrence.kind !== 'once' ? activatedAt - 1 : -Infinity;
+  after ??= new Date(lastRunAt === undefined ? activatedAt - 1 : Math.max(lastRunAt, floor));
   // A start date already past at activation means "now".
   const { startAt, endAt } = live.schedule;
   const window = {
@@ -63,8 +81,12 @@ const MAX_OVERDUE = 10_000;
  * (missed while the worker was down, while a run was in flight, or made due at once by a
  * recurrence change). Undefined when no run is due.
  */
-function dueRun(state: CampaignState, now: Date): { at: string; skipped: number } | undefined {
-  const next = nextTransition(state);
+function dueRun(
+  state: CampaignState,
+  now: Date,
+  rules: PlanRules = {},
+): { at: string; skipped: number } | undefined {
+  const next = nextTransition(state, rules);
   if (next?.to !== 'run' || Date.parse(next.at) > now.getTime()) return undefined;
   const live = state.live!;
   if ((live.schedule.recurrence ?? { kind: 'once' }).kind === 'once') return { at: next.at, skipped: 0 };
@@ -83,12 +105,22 @@ function dueRun(state: CampaignState, now: Date): { at: string; skipped: number 
  * How many occurrences due at `now` a coalescing `tick` would skip (0 when at most one is due):
  * the workflow asks before deciding whether coalescing applies.
  */
-export function missedOccurrences(state: CampaignState, now: Date): number {
-  return dueRun(state, now)?.skipped ?? 0;
+export function missedOccurrences(state: CampaignState, now: Date, rules: PlanRules = {}): number {
+  return dueRun(state, now, rules)?.skipped ?? 0;
+}
+
+/**
+ * Whether `fromActivation` changes the plan of `state` (an occurrence before the live version's
+ * activation would be next): the workflow asks `patched()` only then.
+ */
+export function fromActivationMatters(state: CampaignState): boolean {
+  const before = nextTransition(state);
+  const after = nextTransition(state, { fromActivation: true });
+  return before?.at !== after?.at || before?.to !== after?.to;
 }
 
 /** How `tick` behaves; each flag is a rule a running workflow adopts through `patched()`. */
-export interface TickRules {
+export interface TickRules extends PlanRules {
   /**
    * With several occurrences overdue, start one run for the latest and skip the others (counted
    * in `runs.skipped` and the run's `skipped`). Without it, each overdue occurrence is a run of its
@@ -99,12 +131,12 @@ export interface TickRules {
 
 /** Applies the automatic transition due at `now`, if any. */
 export function tick(state: CampaignState, now: Date, rules: TickRules = {}): Transition | undefined {
-  const next = nextTransition(state);
+  const next = nextTransition(state, rules);
   if (!next || Date.parse(next.at) > now.getTime()) return undefined;
   const live = state.live!;
   if (next.to === 'run') {
     const number = state.runs.count + 1;
-    const due = rules.coalesce ? dueRun(state, now)! : { at: next.at, skipped: 0 };
+    const due = rules.coalesce ? dueRun(state, now, rules)! : { at: next.at, skipped: 0 };
     const skipped = (state.runs.skipped ?? 0) + due.skipped;
     const runs: RunsState = {
       ...state.runs,

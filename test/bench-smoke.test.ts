@@ -11,6 +11,7 @@ import { lifecycleScenario } from './bench/lifecycle';
 import { deliveryScenario, longLifeScenario, scaleScenario, type BenchContext } from './bench/scenarios';
 import { memoryScenario } from './bench/memory';
 import { reportsScenario } from './bench/reports';
+import { triggerHistoryScenario } from './bench/trigger-history';
 import { startDevStack, testDatabaseUrl, testTemporalAddress, type DevStack } from './harness/stack';
 
 describe('benchmark scenarios (smoke)', () => {
@@ -78,6 +79,13 @@ describe('benchmark scenarios (smoke)', () => {
     const r = await deliveryScenario(ctx, 500);
     expect(r.messagesSent).toBe(500);
     expect(r.ratioToCeiling).toBeGreaterThan(0);
+  });
+
+  it('trigger history against maxHistoryEvents', async () => {
+    const r = await triggerHistoryScenario(ctx, { calls: 30, rate: 20, maxHistoryEvents: 30 });
+    expect(r).toMatchObject({ calls: 30, accepted: 30, refusedOrFailed: 0, sent: 30, maxHistoryEvents: 30 });
+    expect(r.runs).toBeGreaterThanOrEqual(1);
+    expect(r.historyEvents.currentRun).toBeGreaterThan(0);
   });
 
   it('memory, with the worker in a process of its own', async () => {

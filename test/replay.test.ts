@@ -34,6 +34,12 @@ describe('replay of committed histories', () => {
         'api-triggered-before-triggers.json',
         // Before schema-numbers: an edit signal whose contextSchema said multipleOf 0.01 was refused.
         'schema-numbers-signal.json',
+        // Before dispatcher-yields: a busy dispatcher never let the workflow continue as new.
+        'trigger-stream-long-history.json',
+        // Before occurrences-from-activation: weekly → daily on a Thursday ran at once, for Thursday.
+        'recurrence-change-thursday.json',
+        // Before drain-holds-runs: a run that came due while a drain stop awaited its counts started.
+        'drain-stop-overdue-run.json',
       ]),
     );
   });

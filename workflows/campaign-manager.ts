@@ -40,6 +40,7 @@ import { refuseAsFailure } from './refusals';
 import { campaignRunWorkflow, runWorkflowId } from './run';
 import { HeadlineRefresher } from './headline';
 import { workflowNow } from './clock';
+import { PlanRuleAnswers } from './plan-rules';
 import { callContextRule, TriggerDispatcher } from './trigger-dispatcher';
 
 /** How a delivery run's child workflow ended. */
@@ -70,6 +71,10 @@ export class CampaignManager {
   readonly triggers = new TriggerDispatcher(this);
   /** The live version's figures on the operator card, after each send (./headline). */
   private readonly figures = new HeadlineRefresher(this);
+  /** Drain stops between their first await and their decision (they hold runs that come due). */
+  private drainsDeciding = 0;
+  /** The rules the plan of automatic transitions follows (./plan-rules). */
+  private readonly planRules = new PlanRuleAnswers();
 
   constructor(
     start: { create: CreateCampaign } | { state: CampaignState },
@@ -177,16 +182,26 @@ export class CampaignManager {
       // Asked only when an api_triggered draft involves the call context, so other histories carry no marker.
       callContext: callContextRule(this.current, command),
     };
-    const counted = await this.stopRun(command, rules);
-    // Refused early, before touching the trigger queue; decided again below, after the awaits.
-    const triggered = await this.triggers.stop(command, () =>
-      refuseAsFailure(() => check(this.current, command, workflowNow(), rules)),
-    );
-    // After the last await: decide from the state as it is now.
-    const transition = refuseAsFailure(() => apply(this.current, command, workflowNow(), rules));
-    if (transition?.receipt) {
-      transition.receipt = { ...transition.receipt, ...counted, ...(triggered ? { triggered } : {}) };
-      transition.state = { ...transition.state, stop: transition.receipt };
+    // A drain stop holds the runs that come due from its first await until it is accepted or refused.
+    const draining = command.type === 'stop' && command.mode === 'drain';
+    if (draining) this.drainsDeciding++;
+    let transition: Transition | undefined;
+    let accepted: Promise<void> | undefined;
+    try {
+      const counted = await this.stopRun(command, rules);
+      // Refused early, before touching the trigger queue; decided again below, after the awaits.
+      const triggered = await this.triggers.stop(command, () =>
+        refuseAsFailure(() => check(this.current, command, workflowNow(), rules)),
+      );
+      // After the last await: decide from the state as it is now.
+      transition = refuseAsFailure(() => apply(this.current, command, workflowNow(), rules));
+      if (transition?.receipt) {
+        transition.receipt = { ...transition.receipt, ...counted, ...(triggered ? { triggered } : {}) };
+        transition.state = { ...transition.state, stop: transition.receipt };
+      }
+      if (transition) accepted = this.accept(transition);
+    } finally {
+      if (draining) this.drainsDeciding--;
     }
     if (!transition) {
       // Already applied under this request id: change nothing, answer with the current state.
@@ -195,7 +210,7 @@ export class CampaignManager {
       const duplicate = command.type === 'duplicate' ? duplicateSourceOf(this.current) : undefined;
       return { state: this.view, replayed: true, ...(duplicate ? { duplicate } : {}) };
     }
-    await this.accept(transition);
+    await accepted;
     return {
       state: viewOf(transition.state),
       replayed: false,
@@ -219,7 +234,7 @@ export class CampaignManager {
 
   /** The next automatic transition, if any. */
   nextTransition(): NextTransition | undefined {
-    return nextTransition(this.current);
+    return nextTransition(this.current, this.planRules.decide(this.current));
   }
 
   /**
@@ -229,17 +244,32 @@ export class CampaignManager {
   replanned(next: NextTransition | undefined): () => boolean {
     const key = planKey(next);
     return () =>
-      planKey(nextTransition(this.current)) !== key ||
+      planKey(nextTransition(this.current, this.planRules.known())) !== key ||
       this.current.deleted ||
       (this.historyIsLong() && !this.activeRun && !this.triggers.busy);
+  }
+
+  /**
+   * Whether a drain stop being decided holds `next`, a run due now: the timer loop then awaits
+   * `stopDecided` instead of starting it (before the `drain-holds-runs` patch, a run that came due
+   * while the stop awaited its counts started, and the drain let it send). Asked only then.
+   */
+  holdsRun(next: NextTransition): boolean {
+    return this.drainsDeciding > 0 && next.to === 'run' && wf.patched(PATCHES.drainHoldsRuns);
+  }
+
+  /** Resolves once no drain stop is being decided (it was accepted or refused). */
+  stopDecided(): Promise<void> {
+    return wf.condition(() => this.drainsDeciding === 0);
   }
 
   /** The automatic transition due now, if any; not yet accepted, its run (if any) not started. */
   dueTransition(): Transition | undefined {
     const now = workflowNow();
+    const rules = this.planRules.decide(this.current);
     // Asked only when occurrences were missed, so other histories carry no marker.
-    const coalesce = missedOccurrences(this.current, now) > 0 && wf.patched(PATCHES.coalesceRuns);
-    return tick(this.current, now, { coalesce });
+    const coalesce = missedOccurrences(this.current, now, rules) > 0 && wf.patched(PATCHES.coalesceRuns);
+    return tick(this.current, now, { ...rules, coalesce });
   }
 
   /** Whether to continue as new now: history is long, and nothing belongs to this execution. */
@@ -318,14 +348,14 @@ export class CampaignManager {
   }
 
   /** Whether history is long enough to continue as new (also when the server suggests it). */
-  private historyIsLong(): boolean {
+  historyIsLong(): boolean {
     const info = wf.workflowInfo();
     return info.continueAsNewSuggested || info.historyLength >= this.maxHistoryEvents;
   }
 
   /** Shows the state to operators: search attributes and the Markdown card (./operator-view). */
   updateOperatorView(): void {
-    this.operatorView.show(this.current, nextTransition(this.current));
+    this.operatorView.show(this.current, this.nextTransition());
   }
 }
 

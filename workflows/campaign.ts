@@ -81,9 +81,14 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<vo
       const wait = Date.parse(next.at) - workflowNow().getTime();
       // Already due: act now (a short server timer would add about a second).
       const due = wait <= 0 || !(await wf.condition(replanned, wait, { summary: timerSummary(next) }));
-      const automatic = due ? campaign.dueTransition() : undefined;
-      if (automatic?.run) campaign.startRun(automatic.run);
-      if (automatic) await campaign.accept(automatic);
+      if (due && campaign.holdsRun(next)) {
+        // A drain stop is being decided: it comes first (then nothing is due, unless it was refused).
+        await campaign.stopDecided();
+      } else {
+        const automatic = due ? campaign.dueTransition() : undefined;
+        if (automatic?.run) campaign.startRun(automatic.run);
+        if (automatic) await campaign.accept(automatic);
+      }
     } else {
       await wf.condition(replanned);
     }

@@ -27,4 +27,16 @@ export const PATCHES = {
   headlineFigures: 'headline-figures',
   /** Numbers inside `content.contextSchema` may be any JSON number, not only int4 (domain/input.ts). */
   schemaNumbers: 'schema-numbers',
+  /**
+   * An api_triggered campaign's dispatcher starts no activity once history is long, so the workflow
+   * continues as new under steady trigger calls (before: busy → idle → busy within one task).
+   */
+  dispatcherYields: 'dispatcher-yields',
+  /**
+   * A recurring version's occurrences before its activation never fire (domain/automatic.ts
+   * `fromActivation`); before, a recurrence change made those since the last run due at once.
+   */
+  occurrencesFromActivation: 'occurrences-from-activation',
+  /** A run that comes due while a drain stop awaits its counts is not started (the stop comes first). */
+  drainHoldsRuns: 'drain-holds-runs',
 } as const;

@@ -33,6 +33,8 @@ export interface TriggerHost {
   annotate(notes: { triggers: TriggerTotals }): void;
   /** Messages left: the headline figures are worth reading again. */
   noteSent(): void;
+  /** Whether history is long enough to continue as new. */
+  historyIsLong(): boolean;
 }
 
 const NONE: TriggerTotals = { executions: 0, sent: 0, lastExecution: null, wake: false, nextDueAt: null };
@@ -42,6 +44,8 @@ export class TriggerDispatcher {
   private scope: wf.CancellationScope | undefined;
   /** Whether a dispatcher activity is in flight (continue-as-new waits for it). */
   private inActivity = false;
+  /** Whether a dispatcher activity has returned in this execution (each run makes progress). */
+  private dispatched = false;
 
   constructor(private readonly campaign: TriggerHost) {}
 
@@ -107,6 +111,12 @@ export class TriggerDispatcher {
         // Woken early by a signal, or at the due time.
         if (wait > 0) await wf.condition(() => this.totals.wake, wait);
       }
+      // History is long: start no further activity; the workflow continues as new (wake-up and due
+      // time carried in the state) and the next run resumes at once. Asked only then, so other
+      // histories carry no marker (before: the loop never paused under steady calls, so it never
+      // continued as new). Not before one activity has run here: a run too long from its start
+      // (a tiny maxHistoryEvents) still sends.
+      if (this.dispatched && this.campaign.historyIsLong() && wf.patched(PATCHES.dispatcherYields)) return;
       this.campaign.annotate({ triggers: { ...this.totals, wake: false } });
       this.inActivity = true;
       const report = await dispatchTriggers({
@@ -114,6 +124,7 @@ export class TriggerDispatcher {
         channel: this.campaign.state.channel,
       });
       this.inActivity = false;
+      this.dispatched = true;
       const totals = this.totals;
       this.campaign.annotate({
         triggers: {

@@ -15,6 +15,10 @@
  * `BENCH_ONLY=memory` (never in the default list: ≈ 7 minutes here) runs the worker in a process of
  * its own with BENCH_MEMORY campaigns live (10000), BENCH_MEMORY_CACHE as its
  * WORKER_MAX_CACHED_WORKFLOWS (its default when unset), BENCH_MEMORY_CONCURRENCY creations at once (20).
+ * `BENCH_ONLY=triggerHistory` (never in the default list: ≈ 83 minutes at its defaults) sends
+ * BENCH_TRIGGER_CALLS trigger calls (10000) to one campaign at BENCH_TRIGGER_RATE per second (2 here)
+ * and prints its history length and continue-as-new runs against `maxHistoryEvents`
+ * (BENCH_TRIGGER_MAX_HISTORY, default the workflow's 2,000).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -26,6 +30,7 @@ import { CONSOLE_CEILINGS, consoleScenario } from './console';
 import { lifecycleScenario } from './lifecycle';
 import { deliveryScenario, longLifeScenario, scaleScenario } from './scenarios';
 import { startBenchStack } from './stack';
+import { triggerHistoryScenario } from './trigger-history';
 import { triggerRateScenario, triggerThroughputScenario } from './triggers';
 
 const size = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -157,6 +162,32 @@ async function main(): Promise<void> {
         'triggers',
         `20 recipients × ${t.callsPerSecondOffered} calls/s: msg/s (aim ≥ 5,000) | ceiling rows/s | ratio`,
         `${t.messagesPerSecond} | ${t.ceilingBulkInsertRowsPerSecond} | ${t.ratioToCeiling}`,
+      ]);
+    }
+    if (only.includes('triggerHistory')) {
+      log('trigger history: a steady stream of calls to one campaign…');
+      const max = process.env.BENCH_TRIGGER_MAX_HISTORY;
+      const r = await triggerHistoryScenario(stack.context, {
+        calls: size('BENCH_TRIGGER_CALLS', 10_000),
+        rate: size('BENCH_TRIGGER_RATE', 2),
+        ...(max ? { maxHistoryEvents: Number(max) } : {}),
+      });
+      results.triggerHistory = r;
+      rows.push([
+        'trigger history',
+        `${r.calls} calls at ${r.offeredPerSecond}/s: accepted | refused | sent`,
+        `${r.accepted} | ${r.refusedOrFailed} | ${r.sent}`,
+      ]);
+      rows.push([
+        'trigger history',
+        'history events: current run | longest run | ceiling (maxHistoryEvents)',
+        `${r.historyEvents.currentRun} | ${r.historyEvents.longestRun} | ${r.maxHistoryEvents}`,
+      ]);
+      rows.push(['trigger history', 'runs | continued as new', `${r.runs} | ${r.continuedAsNew}`]);
+      rows.push([
+        'trigger history',
+        'accept → sent p99/max ms',
+        `${r.acceptToSentMs.p99}/${r.acceptToSentMs.max}`,
       ]);
     }
     if (only.includes('reports')) {
