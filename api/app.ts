@@ -43,6 +43,8 @@ export interface ApiDeps {
   logger: Logger;
   /** Trigger calls per second per API key (default 1,000; `TRIGGER_RATE_LIMIT`). */
   triggerRateLimit?: number;
+  /** Tracking requests per second per client address (default 200; `TRACKING_RATE_LIMIT`). */
+  trackingRateLimit?: number;
   /** How long a command waits for the workflow before answering 503 (default 10 s). */
   commandTimeoutMs?: number;
   /** Allow webhook targets on loopback and private networks (default false; tests set it). */
@@ -124,6 +126,7 @@ export function createApp(deps: ApiDeps): express.Express {
     pool: deps.pool,
     keys,
     triggerRateLimit: deps.triggerRateLimit ?? 1000,
+    trackingRateLimit: deps.trackingRateLimit ?? 200,
     taskQueue: deps.taskQueue,
     commandTimeoutMs: deps.commandTimeoutMs ?? 10_000,
     webhookAllowPrivate: deps.webhookAllowPrivate ?? false,

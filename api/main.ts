@@ -10,6 +10,7 @@ import {
   databaseUrl,
   temporalSettings,
   trackingConfig,
+  trackingRateLimit,
   triggerRateLimit,
 } from '../runtime/config';
 import { logger } from '../runtime/logger';
@@ -53,6 +54,7 @@ export async function startApi(env: NodeJS.ProcessEnv = process.env) {
     prisma,
     pool,
     triggerRateLimit: triggerRateLimit(env),
+    trackingRateLimit: trackingRateLimit(env),
     taskQueue: settings.taskQueue,
     logger,
     webhookAllowPrivate: env.WEBHOOK_ALLOW_PRIVATE === 'true',

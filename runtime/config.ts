@@ -182,6 +182,22 @@ export function triggerRateLimit(env: NodeJS.ProcessEnv = process.env): number {
 }
 
 /**
+ * TRACKING_RATE_LIMIT: requests per second per client address on the public tracking routes (open
+ * pixel, links, unsubscribe), in each API process, averaged over 10 s windows (default 200). Mail
+ * providers' image proxies (Gmail, Apple Mail Privacy Protection) fetch pixels for many recipients
+ * from a few shared addresses and in bursts, so the default is far above one person's rate.
+ */
+export function trackingRateLimit(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.TRACKING_RATE_LIMIT;
+  if (raw === undefined || raw === '') return 200;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) {
+    throw new ConfigError(`TRACKING_RATE_LIMIT must be a whole number of requests per second, got "${raw}".`);
+  }
+  return value;
+}
+
+/**
  * Tracking settings, shared by the worker (which signs tracking links) and the API (which verifies
  * them): PUBLIC_BASE_URL (where recipients reach the API; default http://localhost:$PORT),
  * TRACKING_KEY (signs; a fixed development key by default) and TRACKING_KEY_PREVIOUS (still

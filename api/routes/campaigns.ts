@@ -9,6 +9,7 @@ import {
   historySchema,
   idParams,
   listQuerySchema,
+  shortPageQuerySchema,
 } from '../schemas';
 import type { Services } from '../services';
 import { toCampaign, toHistoryItem } from '../views';
@@ -97,14 +98,17 @@ export function campaignRoutes(routes: Routes, { commands, queries }: Services):
     path: '/v1/campaigns/:id/history',
     tag: 'campaigns',
     summary: 'Audit trail: who did what, when, on which version',
+    description: 'Oldest first, cursor-paginated (`limit` 50 by default, at most 500).',
     permission: 'read',
     params: idParams,
+    query: shortPageQuerySchema,
     responses: {
-      200: { description: 'accepted changes, oldest first', schema: historySchema },
+      200: { description: 'a page of accepted changes, oldest first', schema: historySchema },
       404: { description: 'no such campaign' },
     },
-    async handler({ params, res }) {
-      res.json({ items: (await queries.history(params.id)).map(toHistoryItem) });
+    async handler({ params, query: { limit, cursor }, res }) {
+      const { rows, nextCursor } = await queries.history(params.id, limit, cursor);
+      res.json({ items: rows.map(toHistoryItem), nextCursor });
     },
   });
 }
