@@ -20,9 +20,21 @@ export function campaignRoutes(routes: Routes, { commands, queries }: Services):
     path: '/v1/campaigns',
     tag: 'campaigns',
     summary: 'Create a draft campaign',
+    description:
+      'With `Idempotency-Key`, the campaign id derives from the key: a retry with the same key and body ' +
+      'replays the first 201 (`Idempotent-Replayed: true`) for as long as the key is kept (24 h), even when ' +
+      'the campaign was deleted since; after that, a retry whose campaign was deleted is 409 ' +
+      '`CAMPAIGN_DELETED` (a deleted campaign is never created again).',
     permission: 'edit',
     body: createCampaignSchema,
-    responses: { 201: { description: 'created', schema: campaignSchema } },
+    responses: {
+      201: { description: 'created (or the first 201, replayed)', schema: campaignSchema },
+      409: {
+        description:
+          'CAMPAIGN_DELETED: the campaign this Idempotency-Key created was deleted (its key no longer kept); ' +
+          'REQUEST_IN_PROGRESS: the first request with this key is still running (Retry-After)',
+      },
+    },
     async handler({ body, req, res }) {
       const row = await commands.create(body, commandMeta(req), idempotencyScope(req));
       res
