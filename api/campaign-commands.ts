@@ -77,10 +77,11 @@ export function campaignCommands({ gateway, queries, audiences, webhookAllowPriv
    */
   async function create(campaign: NewCampaign, meta: CommandMeta, idempotencyScope?: string) {
     const campaignId = idempotencyScope ? uuidv5(idempotencyScope, CAMPAIGN_ID_NAMESPACE) : randomUUID();
-    if (await gateway.create({ ...campaign, ...meta, campaignId })) return queries.campaign(campaignId);
-    // Its workflow has ended: the campaign was deleted (or, with its row still there, is answered).
-    return queries.campaign(campaignId).catch((error: unknown) => {
-      if (!(error instanceof HttpProblem) || error.status !== 404) throw error;
+    await gateway.create({ ...campaign, ...meta, campaignId });
+    return queries.campaign(campaignId).catch(async (error: unknown) => {
+      // No row: the campaign was deleted (its workflow ended, or is ending and the retry attached).
+      if (!(error instanceof HttpProblem) || error.status !== 404 || !(await queries.wasDeleted(campaignId)))
+        throw error;
       throw new HttpProblem(
         409,
         'CAMPAIGN_DELETED',

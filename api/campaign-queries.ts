@@ -86,6 +86,9 @@ export function campaignQueries(campaigns: CampaignStore) {
       }));
     },
 
+    /** Whether the campaign was deleted (its history, kept, records the delete). */
+    wasDeleted: (id: string): Promise<boolean> => campaigns.wasDeleted(id),
+
     /** A page of the audit trail and the cursor of the next one. */
     async history(id: string, limit: number, cursor?: string) {
       const after = cursor ? historyCursor.decode(cursor) : undefined;

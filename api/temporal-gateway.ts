@@ -62,9 +62,10 @@ export class TemporalGateway {
   /**
    * Starts the campaign's workflow and returns once its first state is projected (read-your-writes).
    * Starting an id that runs already (a retried create) attaches to it instead of failing. An id
-   * whose workflow has ended (the campaign was deleted) is never started again: false.
+   * whose workflow has ended (the campaign was deleted) is never started again: nothing happens, and
+   * the caller finds no campaign row.
    */
-  async create(command: CreateCampaign): Promise<boolean> {
+  async create(command: CreateCampaign): Promise<void> {
     const { client, taskQueue } = this.options;
     const start = new WithStartWorkflowOperation<typeof campaignWorkflow>('campaignWorkflow', {
       workflowId: campaignWorkflowId(command.campaignId),
@@ -86,10 +87,8 @@ export class TemporalGateway {
       await this.withinDeadline(() =>
         client.workflow.executeUpdateWithStart(projectedUpdate, { startWorkflowOperation: start }),
       );
-      return true;
     } catch (error) {
-      if (error instanceof WorkflowExecutionAlreadyStartedError) return false;
-      throw error;
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
     }
   }
 

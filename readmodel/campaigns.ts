@@ -118,6 +118,15 @@ export function campaignStore(prisma: PrismaClient, pool: Pool) {
       return prisma.campaignVersion.findMany({ where: { campaignId }, orderBy: { number: 'asc' } });
     },
 
+    /** Whether the history records a delete of the campaign. */
+    async wasDeleted(campaignId: string): Promise<boolean> {
+      const found = await prisma.campaignEvent.findFirst({
+        where: { campaignId, action: 'delete' },
+        select: { id: true },
+      });
+      return found !== null;
+    },
+
     /**
      * A page of the audit trail, oldest first (kept after a delete); one row more than `limit`
      * tells that a next page exists.
