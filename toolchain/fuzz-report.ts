@@ -7,17 +7,14 @@
 import { readFileSync } from 'node:fs';
 
 /**
- * Failure types (schemathesis `Failure` classes) that are printed but do not fail the stage:
- * - RejectedPositiveData (positive_data_acceptance): a schema-valid request refused with a status
- *   toolchain/schemathesis.toml does not expect (in practice 400). What it still flags are rules JSON
- *   Schema cannot state: a `cursor` must be a `nextCursor` this API returned (opaque, like every
- *   keyset cursor), `to` must not be before `from`, email syntax beyond `format: email`; and
- *   `If-Match` values schemathesis draws from its own ETag grammar (lists of tags, bare values)
- *   rather than from the stated pattern (one entity-tag or `*`).
- * - EnsureResourceAvailability (ensure_resource_availability): follows links schemathesis infers, such
- *   as POST /v1/campaigns → GET /v1/campaigns/{id}/live, which is a 404 by design until activation.
+ * A failure type (schemathesis `Failure` class) printed but not failing the stage, with the reason;
+ * on the operations `operations` matches (`METHOD /path` as schemathesis names them), or on all.
  */
-export const REPORT_ONLY = new Set(['RejectedPositiveData', 'EnsureResourceAvailability']);
+export interface ReportOnly {
+  type: string;
+  operations?: RegExp;
+  reason: string;
+}
 
 /** The parts of schemathesis's `--report json` document that the summary uses. */
 export interface JsonReport {
@@ -43,15 +40,43 @@ export function failureSections(log: string): string {
   return out.join('\n').trimEnd();
 }
 
+type Failure = JsonReport['failures'][number];
+
+/**
+ * Splits each failure type's operations into gating ones and report-only ones (with their reason).
+ * The report counts failures per type, not per operation: a split type's count is the type's.
+ */
+export function classify(failures: Failure[], rules: ReportOnly[]) {
+  const gating: Failure[] = [];
+  const reportOnly: Array<Failure & { reason: string }> = [];
+  for (const f of failures) {
+    const left = new Set(f.operations);
+    for (const rule of rules.filter((r) => r.type === f.type)) {
+      const matched = [...left].filter((op) => !rule.operations || rule.operations.test(op));
+      if (!matched.length) continue;
+      matched.forEach((op) => left.delete(op));
+      reportOnly.push({ ...f, operations: matched, reason: rule.reason });
+    }
+    if (left.size) gating.push({ ...f, operations: [...left] });
+  }
+  return { gating, reportOnly };
+}
+
+export interface SummaryOptions {
+  reportOnly: ReportOnly[];
+  logFile: string;
+  reportDir: string;
+}
+
 /**
  * Prints the summary, and schemathesis's failure sections when the stage fails; returns whether the
  * stage passes.
  */
-export function summarise(report: JsonReport, exitCode: number, logFile: string, reportDir: string): boolean {
-  const gating = report.failures.filter((f) => !REPORT_ONLY.has(f.type));
-  const reportOnly = report.failures.filter((f) => REPORT_ONLY.has(f.type));
+export function summarise(report: JsonReport, exitCode: number, options: SummaryOptions): boolean {
+  const { logFile, reportDir } = options;
+  const { gating, reportOnly } = classify(report.failures, options.reportOnly);
   const errors = report.errors.reduce((n, e) => n + e.count, 0);
-  const line = (f: JsonReport['failures'][number]) =>
+  const line = (f: Failure) =>
     `    ${f.code} ${f.title} (${f.type}): ${f.count} in ${f.operations.join(', ')}`;
   const passed = report.complete && (exitCode === 0 || exitCode === 1) && !gating.length && !errors;
   const out = [
@@ -59,10 +84,15 @@ export function summarise(report: JsonReport, exitCode: number, logFile: string,
     '== fuzz summary',
     `  operations tested: ${report.operations?.tested ?? 0} of ${report.operations?.selected ?? 0} selected`,
     `  cases run:         ${report.test_cases.generated} (seed ${report.seed}, ${Math.round(report.running_time)} s)`,
-    `  failures:          ${gating.reduce((n, f) => n + f.count, 0)} gating, ${reportOnly.reduce((n, f) => n + f.count, 0)} report-only, ${errors} errored requests (time-outs, connection errors)`,
+    `  failures:          ${gating.length} gating, ${reportOnly.length} report-only (by check and operation group), ${errors} errored requests (time-outs, connection errors)`,
     ...gating.map(line),
     ...report.errors.map((e) => `    error: ${e.title}: ${e.count}`),
-    ...(reportOnly.length ? ['  report-only (do not fail the stage):', ...reportOnly.map(line)] : []),
+    ...(reportOnly.length
+      ? [
+          '  report-only (do not fail the stage):',
+          ...reportOnly.flatMap((f) => [line(f), `      why: ${f.reason}`]),
+        ]
+      : []),
   ];
   let verdict = passed ? 'PASSED' : 'FAILED';
   if (!report.complete || exitCode > 1) verdict += ` (schemathesis did not finish: exit ${exitCode})`;
