@@ -76,15 +76,15 @@ export function summarise(report: JsonReport, exitCode: number, options: Summary
   const { logFile, reportDir } = options;
   const { gating, reportOnly } = classify(report.failures, options.reportOnly);
   const errors = report.errors.reduce((n, e) => n + e.count, 0);
-  const line = (f: Failure) =>
-    `    ${f.code} ${f.title} (${f.type}): ${f.count} in ${f.operations.join(', ')}`;
+  const line = (f: Failure) => `    ${f.code} ${f.title} (${f.type}) in ${f.operations.join(', ')}`;
+  const operations = (fs: Failure[]) => fs.reduce((n, f) => n + f.operations.length, 0);
   const passed = report.complete && (exitCode === 0 || exitCode === 1) && !gating.length && !errors;
   const out = [
     '',
     '== fuzz summary',
     `  operations tested: ${report.operations?.tested ?? 0} of ${report.operations?.selected ?? 0} selected`,
     `  cases run:         ${report.test_cases.generated} (seed ${report.seed}, ${Math.round(report.running_time)} s)`,
-    `  failures:          ${gating.length} gating, ${reportOnly.length} report-only (by check and operation group), ${errors} errored requests (time-outs, connection errors)`,
+    `  failures:          in ${operations(gating)} operations gating, in ${operations(reportOnly)} report-only (${report.test_cases.with_failures} failing cases), ${errors} errored requests (time-outs, connection errors)`,
     ...gating.map(line),
     ...report.errors.map((e) => `    error: ${e.title}: ${e.count}`),
     ...(reportOnly.length
