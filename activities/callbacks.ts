@@ -14,12 +14,17 @@ type Post = (url: string, payload: unknown, idempotencyKey: string) => Promise<D
 /** Attempts before a callback is given up on. */
 export const CALLBACK_ATTEMPTS = 8;
 
-/** Sends up to `limit` due callbacks of the campaign's finished messages, in parallel. */
+/**
+ * Sends up to `limit` due callbacks of the campaign's finished messages, in parallel. `final` (after
+ * a `cancel` stop, when no dispatcher runs again): every pending callback, due or not, tried once
+ * more, and one that fails for now is `failed` rather than retried.
+ */
 export async function sendCallbacks(
   pool: Pool,
   post: Post,
   campaignId: string,
   limit = 100,
+  final = false,
 ): Promise<number> {
   const { rows } = await pool.query<{
     execution_id: string;
@@ -35,9 +40,9 @@ export async function sendCallbacks(
             m.callback_attempts
        FROM execution_messages m JOIN executions e ON e.id = m.execution_id
       WHERE m.campaign_id = $1 AND m.callback = 'pending' AND m.status <> 'queued'
-        AND (m.callback_at IS NULL OR m.callback_at <= now())
+        AND ($3 OR m.callback_at IS NULL OR m.callback_at <= now())
       ORDER BY m.seq LIMIT $2`,
-    [campaignId, limit],
+    [campaignId, limit, final],
   );
   await Promise.all(
     rows.map(async (m) => {
@@ -54,7 +59,7 @@ export async function sendCallbacks(
         const result = await post(m.callback_url, payload, `${m.execution_id}:${m.recipient}:outcome`);
         state = result.status === 'delivered' ? 'sent' : 'failed';
       } catch {
-        state = m.callback_attempts + 1 >= CALLBACK_ATTEMPTS ? 'failed' : 'pending';
+        state = final || m.callback_attempts + 1 >= CALLBACK_ATTEMPTS ? 'failed' : 'pending';
       }
       await pool.query(
         `UPDATE execution_messages
@@ -66,4 +71,14 @@ export async function sendCallbacks(
     }),
   );
   return rows.length;
+}
+
+/**
+ * After a `cancel` stop (no dispatcher runs again): sends every pending callback of the campaign's
+ * finished messages once more, round after round; a callback that fails for now is `failed`, so
+ * none stays `pending` for ever. A callback the stopped dispatcher had in flight may go twice (same
+ * idempotency key).
+ */
+export async function finishCallbacks(pool: Pool, post: Post, campaignId: string): Promise<void> {
+  while ((await sendCallbacks(pool, post, campaignId, 100, true)) > 0);
 }

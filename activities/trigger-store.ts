@@ -78,13 +78,16 @@ export async function lockQueue(
   return !queue || queue.state === 'stopped' ? 'stopped' : queue.dispatch_owner !== owner ? 'stale' : 'send';
 }
 
-/** Starts the marketing executions that are due: their audience snapshotted into the queue. */
+/**
+ * Starts the marketing executions that are due: their audience snapshotted into the queue. Their
+ * rows stay locked until the batch commits: a cancel waits, and one that committed first is seen.
+ */
 export async function startDueExecutions(client: PoolClient, campaignId: string): Promise<number> {
   const { rows } = await client.query<{ id: string; version: number; audience_id: string }>(
     `SELECT id, version, audience_id FROM executions
       WHERE campaign_id = $1 AND status = 'accepted' AND started_at IS NULL AND audience_id IS NOT NULL
         AND (execute_at IS NULL OR execute_at <= now())
-      ORDER BY execute_at NULLS FIRST LIMIT 10`,
+      ORDER BY execute_at NULLS FIRST LIMIT 10 FOR NO KEY UPDATE`,
     [campaignId],
   );
   for (const e of rows) {
@@ -96,6 +99,9 @@ export async function startDueExecutions(client: PoolClient, campaignId: string)
 /**
  * The first queued messages that are due (not waiting for a retry), in queue order, with their
  * profiles and execution context; `expired` when a message was queued longer than `windowMs` ago.
+ * Their executions stay share-locked until the batch commits, and are re-checked under the lock: a
+ * cancel (`readmodel/executions.ts`) waits for the batch, and the batch sends nothing of an
+ * execution a cancel committed first.
  */
 export async function takeQueued(
   client: PoolClient,
@@ -111,7 +117,8 @@ export async function takeQueued(
        JOIN executions e ON e.id = m.execution_id
        LEFT JOIN profiles p ON p.id = m.profile_id
       WHERE m.campaign_id = $1 AND m.status = 'queued' AND (m.retry_at IS NULL OR m.retry_at <= now())
-      ORDER BY m.seq LIMIT $2`,
+        AND e.status IN ('accepted', 'in_progress')
+      ORDER BY m.seq LIMIT $2 FOR SHARE OF e`,
     [campaignId, limit, windowMs],
   );
   return rows;
@@ -213,8 +220,8 @@ export function recordOutcomes(client: PoolClient, outcomes: MessageOutcome[]): 
 /**
  * Closes the campaign's queue for a stop, holding its row FOR UPDATE (so it waits for every
  * acceptance and batch in flight, and none commits after it): no call is accepted any more; a
- * `cancel` stop also cancels every queued message, and either stop cancels executions scheduled for
- * later. Returns what the receipt counts: executions not finished, their messages sent, and the
+ * `cancel` stop also cancels every queued message and every marketing execution not started, a
+ * `drain` those scheduled for later. Returns what the receipt counts: executions not finished, their messages sent, and the
  * messages cancelled.
  */
 export async function closeQueue(
@@ -235,10 +242,12 @@ export async function closeQueue(
     campaignId,
     mode === 'cancel' ? 'stopped' : 'draining',
   ]);
+  // Marketing executions not started: those for later, and for `cancel` those already due too.
   await client.query(
     `UPDATE executions SET status = 'cancelled', finished_at = now()
-      WHERE campaign_id = $1 AND status = 'accepted' AND started_at IS NULL AND execute_at > now()`,
-    [campaignId],
+      WHERE campaign_id = $1 AND status = 'accepted' AND started_at IS NULL AND audience_id IS NOT NULL
+        AND ($2 OR execute_at > now())`,
+    [campaignId, mode === 'cancel'],
   );
   let cancelled = 0;
   if (mode === 'cancel') {

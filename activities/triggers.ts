@@ -22,7 +22,7 @@ import { LRUCache } from 'lru-cache';
 import type { Pool } from 'pg';
 import type { CampaignContent, Channel } from '../domain/types';
 import { inTransaction } from '../readmodel/sql';
-import { sendCallbacks } from './callbacks';
+import { finishCallbacks, sendCallbacks } from './callbacks';
 import type { DeliveryConfig } from './delivery';
 import { createWebhookSender } from './channels';
 import { createBatchSender, type Recipient } from './send';
@@ -287,10 +287,15 @@ export function createTriggerActivities(pool: Pool, config: DeliveryConfig, paci
 
     /**
      * Closes the campaign's trigger queue for a stop: once it returns, no call is accepted and (for
-     * `cancel`) no queued message leaves; the counts go in the stop receipt.
+     * `cancel`) no queued message leaves, and no outcome callback is left pending; the counts go in
+     * the stop receipt.
      */
     async closeTriggers(input: { campaignId: string; mode: 'cancel' | 'drain' }) {
-      return inTransaction(pool, (client) => closeQueue(client, input.campaignId, input.mode));
+      const counted = await inTransaction(pool, (client) => closeQueue(client, input.campaignId, input.mode));
+      // No dispatcher runs after a cancel stop: the callbacks of messages that went out go now.
+      if (input.mode === 'cancel')
+        await finishCallbacks(pool, callbacks, input.campaignId).catch(() => undefined);
+      return counted;
     },
   };
 }

@@ -2,7 +2,7 @@
  * The Express application, built from injected dependencies (a Temporal client, a Prisma client, a
  * logger) so tests run it against the real stack without globals.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
@@ -12,7 +12,6 @@ import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
 import type { PrismaClient } from '../prisma/client';
 import type { Logger } from '../runtime/logger';
-import { trackingConfig } from '../runtime/config';
 import type { TrackingConfig } from '../runtime/tracking-tokens';
 import { keyAuthentication } from './auth';
 import { consoleRoutes } from './console';
@@ -49,8 +48,15 @@ export interface ApiDeps {
   commandTimeoutMs?: number;
   /** Allow webhook targets on loopback and private networks (default false; tests set it). */
   webhookAllowPrivate?: boolean;
-  /** Keys that verify tracking tokens (default: the development settings, as the worker's default). */
+  /**
+   * Keys that verify tracking tokens: the worker's (TRACKING_KEY). Without them, a random key of this
+   * app's own, so no link verifies that it did not sign (no key is written in the code).
+   */
   tracking?: TrackingConfig;
+}
+
+function ownTracking(): TrackingConfig {
+  return { baseUrl: 'http://localhost', keys: { current: randomBytes(32).toString('base64url') } };
 }
 
 export function createApp(deps: ApiDeps): express.Express {
@@ -148,7 +154,7 @@ export function createApp(deps: ApiDeps): express.Express {
   }
   routes.close();
   const publicRoutes = new Routes(open, registry, (_req, _res, next) => next());
-  trackingRoutes(publicRoutes, services, deps.tracking ?? trackingConfig({}));
+  trackingRoutes(publicRoutes, services, deps.tracking ?? ownTracking());
   publicRoutes.close();
 
   const document = new OpenApiGeneratorV31(registry.definitions).generateDocument({

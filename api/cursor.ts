@@ -67,6 +67,13 @@ export const runCursor = codec<number>(
   (run, again) => (/^\d{1,9}$/.test(run) && run === again ? Number(run) : undefined),
 );
 
+/** An execution's messages, in call order: (recipient, execution id). */
+export const executionMessageCursor = codec<{ recipient: number; executionId: string }>(
+  (m) => [String(m.recipient), m.executionId],
+  (recipient, executionId) =>
+    /^\d+$/.test(recipient) && executionId ? { recipient: Number(recipient), executionId } : undefined,
+);
+
 /**
  * One page from rows fetched with `take: limit + 1`: the first `limit` rows, and the cursor after
  * the last of them when more rows exist.

@@ -20,6 +20,7 @@ import { ensureAdminKey } from './auth';
 import { purgeIdempotencyRecords } from './idempotency';
 
 export async function startApi(env: NodeJS.ProcessEnv = process.env) {
+  const tracking = trackingConfig(env);
   const settings = temporalSettings(env);
   const port = Number(env.PORT ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -58,7 +59,7 @@ export async function startApi(env: NodeJS.ProcessEnv = process.env) {
     taskQueue: settings.taskQueue,
     logger,
     webhookAllowPrivate: env.WEBHOOK_ALLOW_PRIVATE === 'true',
-    tracking: trackingConfig(env),
+    tracking,
   });
   const server = await new Promise<import('node:http').Server>((resolve, reject) => {
     const s = app.listen(port, () => resolve(s));

@@ -41,7 +41,7 @@ export type ProblemCode =
   | 'CONTEXT_INVALID'
   | 'RATE_LIMITED'
   | 'EXECUTION_NOT_FOUND'
-  | 'EXECUTION_STARTED'
+  | 'EXECUTION_FINISHED'
   // tracking
   | 'TOKEN_NOT_FOUND'
   // the service itself

@@ -5,6 +5,7 @@ import type { PrismaClient } from '../prisma/client';
 import type { KeyAuthentication } from './auth';
 import { audienceStore } from '../readmodel/audiences';
 import { campaignStore } from '../readmodel/campaigns';
+import { consentStore } from '../readmodel/consent';
 import { deliveryStore } from '../readmodel/deliveries';
 import { executionStore } from '../readmodel/executions';
 import { reportStore } from '../readmodel/reports';
@@ -55,6 +56,7 @@ export function createServices({
     trackingRateLimit: perAddressRateLimit(trackingRateLimit),
     prisma,
     audiences,
+    consent: consentStore(prisma),
     deliveries: deliveryStore(prisma),
     reports: reportStore(prisma),
     tracking: trackingStore(prisma),

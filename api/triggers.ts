@@ -161,15 +161,19 @@ export function triggerUseCases({ executions, campaigns, audiences, gateway }: T
       return row;
     },
 
-    /** Cancels an execution scheduled for later; 409 once it has started. */
+    /**
+     * Cancels an execution not finished: every message not yet sent is cancelled (the counts say
+     * what went before); again for a cancelled one; 409 once it has finished.
+     */
     async cancel(id: string): Promise<ExecutionRow> {
-      const row = await executions.cancel(id);
-      if (!row) throw new HttpProblem(404, 'EXECUTION_NOT_FOUND', `no execution with id ${id}`);
+      const result = await executions.cancel(id);
+      if (!result) throw new HttpProblem(404, 'EXECUTION_NOT_FOUND', `no execution with id ${id}`);
+      const { row } = result;
       if (row.status !== 'cancelled') {
         throw new HttpProblem(
           409,
-          'EXECUTION_STARTED',
-          `the execution is ${row.status}; only one that has not started can be cancelled`,
+          'EXECUTION_FINISHED',
+          `the execution has already finished (${row.status}): every message has an outcome, nothing is left to cancel`,
         );
       }
       return row;

@@ -1,11 +1,12 @@
 /** Rows of the read model as the API shows them (the shapes in ./schemas). */
 import type { Role } from './schemas';
 import type { AudienceRow, ProfileRow } from '../readmodel/audiences';
+import type { ConsentChangeRow } from '../readmodel/consent';
 import { specOfRow, type CampaignRow, type HistoryRow, type VersionRow } from '../readmodel/campaigns';
 import type { MessageRow, RunRow } from '../readmodel/deliveries';
 import type { PrismaClient } from '../prisma/client';
-import type { ExecutionRow, OutcomeRow } from '../readmodel/executions';
-import type { EXECUTION_STATUSES } from './schemas';
+import type { ExecutionMessageRow, ExecutionRow, OutcomeRow } from '../readmodel/executions';
+import type { EXECUTION_MESSAGE_STATUSES, EXECUTION_STATUSES } from './schemas';
 
 type KeyRow = Awaited<ReturnType<PrismaClient['apiKey']['findUniqueOrThrow']>>;
 
@@ -58,6 +59,17 @@ export function toHistoryItem(e: HistoryRow) {
 
 export function toProfile(row: ProfileRow) {
   return { ...row, updatedAt: row.updatedAt.toISOString() };
+}
+
+export function toConsentChange(row: ConsentChangeRow) {
+  return {
+    id: String(row.id),
+    status: row.status,
+    source: row.source,
+    actor: row.actor,
+    note: row.note,
+    at: row.at.toISOString(),
+  };
 }
 
 export function toAudience(row: AudienceRow, members: number) {
@@ -141,5 +153,19 @@ export function toOutcome(row: OutcomeRow) {
     status: row.status as 'queued',
     reason: row.reason,
     sentAt: row.sent_at?.toISOString() ?? null,
+  };
+}
+
+export function toExecutionMessage(m: ExecutionMessageRow) {
+  return {
+    recipient: m.recipient,
+    profileId: m.profile_id,
+    address: m.address,
+    version: m.version,
+    status: m.status as (typeof EXECUTION_MESSAGE_STATUSES)[number],
+    reason: m.reason,
+    rendered: m.rendered,
+    createdAt: m.created_at.toISOString(),
+    sentAt: m.sent_at?.toISOString() ?? null,
   };
 }

@@ -10,25 +10,68 @@ export interface ProfileInput {
   phone?: string | null;
   pushToken?: string | null;
   attributes: Record<string, unknown>;
-  subscribed: boolean;
+  /** Absent: consent unchanged (a new profile is subscribed). */
+  subscribed?: boolean;
 }
 
 export type ProfileRow = Awaited<ReturnType<PrismaClient['profile']['findUniqueOrThrow']>>;
 export type AudienceRow = Awaited<ReturnType<PrismaClient['audience']['findUniqueOrThrow']>>;
 
+/**
+ * Creates or replaces profiles in one statement. Consent (readmodel/consent.ts) follows the rule of
+ * a profile write: a new profile starts subscribed, or unsubscribed with `subscribed: false`, recorded
+ * as created; on an existing one, `subscribed: false` unsubscribes a subscribed profile (recorded),
+ * and nothing else changes consent: `subscribed: true` on a profile that is not subscribed is kept
+ * (its id returned in `consentKept`), and no `subscribed` leaves consent alone.
+ */
+const UPSERT = `
+  WITH input AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::boolean[])
+      AS x(id, email, phone, push_token, attributes, sub)
+  ), before AS (
+    SELECT p.id, p.consent FROM profiles p JOIN input USING (id)
+  ), written AS (
+    INSERT INTO profiles (id, email, phone, push_token, attributes, subscribed, consent, updated_at)
+    SELECT id, email, phone, push_token, attributes, sub IS NOT FALSE,
+           CASE WHEN sub IS FALSE THEN 'unsubscribed' ELSE 'subscribed' END, now()
+      FROM input
+    ON CONFLICT (id) DO UPDATE SET email = EXCLUDED.email, phone = EXCLUDED.phone,
+      push_token = EXCLUDED.push_token, attributes = EXCLUDED.attributes,
+      consent = CASE WHEN EXCLUDED.consent = 'unsubscribed' AND profiles.consent = 'subscribed'
+                     THEN 'unsubscribed' ELSE profiles.consent END,
+      subscribed = profiles.consent = 'subscribed' AND EXCLUDED.consent = 'subscribed', updated_at = now()
+    RETURNING id, consent, (xmax = 0) AS created
+  ), ledger AS (
+    INSERT INTO consent_changes (profile_id, status, source, actor, note)
+    SELECT w.id, w.consent, 'api', $7, CASE WHEN w.created THEN 'profile created' ELSE 'PUT /v1/profiles' END
+      FROM written w LEFT JOIN before b USING (id)
+     WHERE w.created OR b.consent IS DISTINCT FROM w.consent
+  )
+  SELECT (SELECT count(*) FROM written)::int AS upserted,
+         coalesce((SELECT array_agg(i.id ORDER BY i.id) FROM input i JOIN written w USING (id)
+                    WHERE i.sub AND w.consent <> 'subscribed'), '{}') AS kept`;
+
 export function audienceStore(prisma: PrismaClient) {
   return {
-    /** Creates or replaces profiles in one statement; returns how many rows were written. */
-    upsertProfiles(p: ProfileInput[]): Promise<number> {
-      return prisma.$executeRaw`
-        INSERT INTO profiles (id, email, phone, push_token, attributes, subscribed, updated_at)
-        SELECT * , now() FROM unnest(
-          ${p.map((x) => x.id)}::text[], ${p.map((x) => x.email ?? null)}::text[],
-          ${p.map((x) => x.phone ?? null)}::text[], ${p.map((x) => x.pushToken ?? null)}::text[],
-          ${p.map((x) => JSON.stringify(x.attributes))}::jsonb[], ${p.map((x) => x.subscribed)}::boolean[])
-        ON CONFLICT (id) DO UPDATE SET email = EXCLUDED.email, phone = EXCLUDED.phone,
-          push_token = EXCLUDED.push_token, attributes = EXCLUDED.attributes,
-          subscribed = EXCLUDED.subscribed, updated_at = now()`;
+    /**
+     * Creates or replaces profiles (see UPSERT), `actor` recorded on the consent they set. Returns
+     * how many were written and the ids whose `subscribed: true` was not applied.
+     */
+    async upsertProfiles(
+      p: ProfileInput[],
+      actor: string,
+    ): Promise<{ upserted: number; consentKept: string[] }> {
+      const [row] = await prisma.$queryRawUnsafe<Array<{ upserted: number; kept: string[] }>>(
+        UPSERT,
+        p.map((x) => x.id),
+        p.map((x) => x.email ?? null),
+        p.map((x) => x.phone ?? null),
+        p.map((x) => x.pushToken ?? null),
+        p.map((x) => JSON.stringify(x.attributes)),
+        p.map((x) => x.subscribed ?? null),
+        actor,
+      );
+      return { upserted: row.upserted, consentKept: row.kept };
     },
 
     profile(id: string): Promise<ProfileRow | null> {

@@ -85,6 +85,19 @@ export interface Refused {
   refused: 'closed' | 'not_live' | 'version_changed';
 }
 
+/** One message of an execution, as its messages view shows it. */
+export type ExecutionMessageRow = {
+  recipient: number;
+  profile_id: string | null;
+  address: string | null;
+  version: number;
+  status: string;
+  reason: string | null;
+  rendered: Record<string, string> | null;
+  created_at: Date;
+  sent_at: Date | null;
+};
+
 export type OutcomeRow = {
   recipient: number;
   profile_id: string | null;
@@ -195,16 +208,55 @@ export function executionStore(pool: Pool) {
     },
 
     /**
-     * Cancels an execution that has not started (one scheduled for later): `cancelled` when it was
-     * still waiting, otherwise its status as it is (it started, or had finished).
+     * An execution's messages in call order after recipient `after`, with `status` alone if given;
+     * one row more than `limit` tells a next page exists.
      */
-    async cancel(id: string): Promise<ExecutionRow | undefined> {
-      const { rows } = await pool.query<ExecutionRow>(
-        `UPDATE executions SET status = 'cancelled', finished_at = now()
-          WHERE id = $1 AND status = 'accepted' AND started_at IS NULL RETURNING *`,
-        [id],
+    async messages(id: string, limit: number, after = -1, status?: string): Promise<ExecutionMessageRow[]> {
+      const { rows } = await pool.query<ExecutionMessageRow>(
+        `SELECT recipient, profile_id, address, version, status, reason, rendered, created_at, sent_at
+           FROM execution_messages
+          WHERE execution_id = $1 AND recipient > $3 AND ($4::text IS NULL OR status = $4)
+          ORDER BY recipient LIMIT $2`,
+        [id, limit + 1, after, status ?? null],
       );
-      return rows[0] ?? (await this.find(id));
+      return rows;
+    },
+
+    /**
+     * Cancels an execution not finished (accepted, scheduled, or in progress): every message not yet
+     * sent is `cancelled`, and its counts keep what went before. Serialised with the dispatcher's
+     * batch through row locks: the queue row share-locked (a stop waits for the cancel, and the
+     * cancel for the stop), then the execution's row FOR UPDATE, which waits for a batch in flight
+     * that holds it (trigger-store `takeQueued`, `startDueExecutions`): a message that batch sends is
+     * counted sent, and a later batch re-checks the status under its lock and sends nothing more.
+     * `cancelled` is false for an execution that had finished (or was cancelled before).
+     */
+    async cancel(id: string): Promise<{ row: ExecutionRow; cancelled: boolean } | undefined> {
+      return inTransaction(pool, async (client) => {
+        const found = await client.query<{ campaign_id: string }>(
+          `SELECT campaign_id FROM executions WHERE id = $1`,
+          [id],
+        );
+        if (found.rowCount === 0) return undefined;
+        await client.query(`SELECT 1 FROM campaign_triggers WHERE campaign_id = $1 FOR SHARE`, [
+          found.rows[0].campaign_id,
+        ]);
+        const { rows } = await client.query<ExecutionRow>(
+          `SELECT * FROM executions WHERE id = $1 FOR UPDATE`,
+          [id],
+        );
+        if (!['accepted', 'in_progress'].includes(rows[0].status)) return { row: rows[0], cancelled: false };
+        const cancelled = await client.query<ExecutionRow>(
+          `WITH m AS (UPDATE execution_messages
+                         SET status = 'cancelled', reason = 'execution cancelled', callback = NULL, retry_at = NULL
+                       WHERE execution_id = $1 AND status = 'queued' RETURNING 1)
+           UPDATE executions SET status = 'cancelled', finished_at = now(),
+                  cancelled = cancelled + (SELECT count(*) FROM m)
+            WHERE id = $1 RETURNING *`,
+          [id],
+        );
+        return { row: cancelled.rows[0], cancelled: true };
+      });
     },
   };
 }

@@ -5,10 +5,12 @@
  * bounce or a complaint suppresses the address). The `tracking_events` trigger keeps the report
  * counters (see the migration 20261130001000_tracking).
  *
- * Suppression is the profile's consent flag: `profiles.subscribed = false`, which every run checks
- * at snapshot time and again per batch (recorded `excluded`, `unsubscribed`).
+ * Each withdraws the profile's consent through the consent ledger (readmodel/consent.ts) in the same
+ * transaction as its event: `profiles.subscribed = false`, which every run checks at snapshot time and
+ * again per batch (recorded `excluded`, `unsubscribed`).
  */
 import type { PrismaClient } from '../prisma/client';
+import { withdrawConsent, type Withdrawal } from './consent';
 
 export interface TrackingEventRow {
   campaignId: string;
@@ -104,26 +106,32 @@ export function trackingStore(prisma: PrismaClient) {
      * (none for a message sent to an address alone).
      */
     async unsubscribe(row: TrackingEventRow): Promise<void> {
-      await prisma.$transaction([
+      const profileId =
         row.source === 'run'
-          ? prisma.profile.updateMany({
-              where: { id: row.recipient, subscribed: true },
-              data: { subscribed: false, updatedAt: new Date() },
-            })
-          : prisma.$executeRaw`
-              UPDATE profiles SET subscribed = false, updated_at = now()
-               WHERE subscribed AND id = (SELECT profile_id FROM execution_messages
-                                           WHERE execution_id = ${row.sourceId}::uuid
-                                             AND recipient = ${Number(row.recipient)})`,
+          ? row.recipient
+          : (
+              await prisma.$queryRaw<Array<{ profile_id: string | null }>>`
+                SELECT profile_id FROM execution_messages
+                 WHERE execution_id = ${row.sourceId}::uuid AND recipient = ${Number(row.recipient)}`
+            )[0]?.profile_id;
+      const note = `campaign ${row.campaignId}, ${row.source} ${row.sourceId}`;
+      await prisma.$transaction([
+        withdrawConsent(
+          prisma,
+          'unsubscribed',
+          profileId ? [{ profileId, source: 'unsubscribe_link', note }] : [],
+          'recipient',
+        ),
         prisma.$executeRawUnsafe(INSERT, ...columns([row])),
       ]);
     },
 
     /**
      * Records bounces and complaints of run and execution messages; a hard bounce or a complaint
-     * suppresses the profile. Returns the keys that name no message (nothing is recorded for them).
+     * suppresses the profile (`actor`: who reported them). Returns the keys that name no message
+     * (nothing is recorded for them).
      */
-    async provider(events: ProviderEvent[]): Promise<MessageKey[]> {
+    async provider(events: ProviderEvent[], actor: string): Promise<MessageKey[]> {
       if (events.length === 0) return [];
       const runs = events.filter((e) => e.source === 'run');
       const executions = events.filter((e) => e.source === 'execution');
@@ -165,16 +173,14 @@ export function trackingStore(prisma: PrismaClient) {
           ...(e.at ? { at: e.at } : {}),
         };
       });
-      const suppress = known
-        .filter((e) => e.kind === 'complaint' || e.bounce === 'hard')
-        .map((e) => messages.get(keyText(e))!.profile)
-        .filter((p): p is string => p !== null);
+      const suppress: Withdrawal[] = known.flatMap((e) => {
+        const profileId = messages.get(keyText(e))!.profile;
+        if (profileId === null || (e.kind === 'bounce' && e.bounce !== 'hard')) return [];
+        return [{ profileId, source: e.kind, note: `message ${keyText(e)}` }];
+      });
       if (rows.length > 0) {
         await prisma.$transaction([
-          prisma.profile.updateMany({
-            where: { id: { in: suppress }, subscribed: true },
-            data: { subscribed: false, updatedAt: new Date() },
-          }),
+          withdrawConsent(prisma, 'suppressed', suppress, actor),
           prisma.$executeRawUnsafe(INSERT, ...columns(rows)),
         ]);
       }

@@ -135,7 +135,7 @@ export function workerSettings(env: NodeJS.ProcessEnv = process.env): WorkerSett
 
 /**
  * Delivery settings: SMTP_URL (smtp[s]://user:pass@host:port) sends email over SMTP, else email goes
- * to the outbox; WEBHOOK_SECRET signs webhook bodies (HMAC-SHA256); WEBHOOK_ALLOW_PRIVATE=true allows
+ * to the outbox; WEBHOOK_SECRET (required) signs webhook bodies (HMAC-SHA256); WEBHOOK_ALLOW_PRIVATE=true allows
  * webhook targets on non-public addresses (refused at send time otherwise); DELIVERY_RETRY_WINDOW
  * (default 24h) is how long a run retries transient channel errors before recording `failed`.
  */
@@ -161,9 +161,10 @@ export function deliveryConfig(env: NodeJS.ProcessEnv = process.env): DeliveryCo
     };
   }
   const windowMs = durationMs(env, 'DELIVERY_RETRY_WINDOW');
+  const tracking = trackingConfig(env);
   return {
-    tracking: trackingConfig(env),
-    webhookSecret: env.WEBHOOK_SECRET ?? 'campaign-orchestrator-dev-secret',
+    tracking,
+    webhookSecret: requiredSecret(env, 'WEBHOOK_SECRET', 'that signs webhook bodies'),
     webhookAllowPrivate: env.WEBHOOK_ALLOW_PRIVATE === 'true',
     ...(smtp ? { smtp } : {}),
     ...(windowMs !== undefined ? { transientRetry: { windowMs } } : {}),
@@ -200,8 +201,7 @@ export function trackingRateLimit(env: NodeJS.ProcessEnv = process.env): number 
 /**
  * Tracking settings, shared by the worker (which signs tracking links) and the API (which verifies
  * them): PUBLIC_BASE_URL (where recipients reach the API; default http://localhost:$PORT),
- * TRACKING_KEY (signs; a fixed development key by default) and TRACKING_KEY_PREVIOUS (still
- * accepted, for a rotation).
+ * TRACKING_KEY (required: signs) and TRACKING_KEY_PREVIOUS (still accepted, for a rotation).
  */
 export function trackingConfig(env: NodeJS.ProcessEnv = process.env): TrackingConfig {
   const base = env.PUBLIC_BASE_URL?.trim() || `http://localhost:${env.PORT ?? 3000}`;
@@ -210,10 +210,29 @@ export function trackingConfig(env: NodeJS.ProcessEnv = process.env): TrackingCo
       `PUBLIC_BASE_URL must be an http(s) URL such as https://t.example.com (got "${base}").`,
     );
   }
-  const current = env.TRACKING_KEY || 'campaign-orchestrator-dev-tracking-key';
-  if (current.length < 16) throw new ConfigError('TRACKING_KEY must be at least 16 characters long.');
+  const current = requiredSecret(
+    env,
+    'TRACKING_KEY',
+    'that signs tracking links, the same for the worker and the API',
+  );
   return {
     baseUrl: base.replace(/\/+$/, ''),
     keys: { current, ...(env.TRACKING_KEY_PREVIOUS ? { previous: env.TRACKING_KEY_PREVIOUS } : {}) },
   };
+}
+
+/**
+ * A secret the service cannot run without. None has a default written in the code: `npm start` and
+ * `npm run start:cluster` generate them into their data directory (toolchain/secrets.ts), any other
+ * start must be given them.
+ */
+function requiredSecret(env: NodeJS.ProcessEnv, name: string, what: string): string {
+  const value = env[name];
+  if (!value) {
+    throw new ConfigError(
+      `${name} is not set; set it to a random secret of at least 16 characters ${what} (npm start generates one into its data directory).`,
+    );
+  }
+  if (value.length < 16) throw new ConfigError(`${name} must be at least 16 characters long.`);
+  return value;
 }

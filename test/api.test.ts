@@ -8,13 +8,12 @@ import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import request, { type Response } from 'supertest';
 import type { createApp } from '../api/app';
-import { testApp } from './harness/api';
+import { testApp, testTracking } from './harness/api';
 import { createApiKey } from '../api/auth';
 import type { Role } from '../api/schemas';
 import type { PrismaClient } from '../prisma/client';
 import { stateQuery } from '../workflows/messages';
 import { searchAttributes } from '../workflows/search-attributes';
-import { trackingConfig } from '../runtime/config';
 import { signToken } from '../runtime/tracking-tokens';
 import { startDevStack, uniqueTaskQueue, type DevStack } from './harness/stack';
 
@@ -494,7 +493,7 @@ describe('HTTP API on the real stack', () => {
         { id: `${p}-3`, phone: '+33612345678', attributes: { tier: `gold-${p}` } },
       ],
     });
-    expect(upsert.body).toEqual({ upserted: 3 });
+    expect(upsert.body).toEqual({ upserted: 3, consentKept: [] });
     expect((await call('viewer', 'get', `/v1/profiles/${p}-1`)).body).toMatchObject({
       email: `${p}-1@example.com`,
       subscribed: true,
@@ -593,6 +592,8 @@ describe('HTTP API on the real stack', () => {
     expect(execution.body).toMatchObject({ version: 1, accepted: 1, outcomes: [{ recipient: 0 }] });
     const listed = await call('viewer', 'get', `/v1/campaigns/${transactional.id}/executions`);
     expect(listed.body.items.map((e: { id: string }) => e.id)).toEqual([accepted.body.executionId]);
+    const messages = await call('viewer', 'get', `/v1/executions/${accepted.body.executionId}/messages`);
+    expect(messages.body).toMatchObject({ items: [{ recipient: 0, version: 1 }], nextCursor: null });
 
     const audience = await call('editor', 'post', '/v1/audiences', { name: `a-${randomUUID()}` });
     const marketing = await create({ type: 'api_triggered', audience: { audienceId: audience.body.id } });
@@ -727,7 +728,7 @@ describe('HTTP API on the real stack', () => {
     expect(events.body).toEqual({ recorded: 0, unknown: [`${id}:1:nobody`] });
     expect((await call('viewer', 'post', '/v1/events', { events: [] })).status).toBe(403);
 
-    // Public: tokens signed with the app's (default) tracking key.
+    // Public: tokens signed with the app's tracking key.
     const ref = {
       campaignId: id,
       version: 1,
@@ -736,7 +737,7 @@ describe('HTTP API on the real stack', () => {
       recipient: 'p',
       sentAt: 0,
     };
-    const sign = (extra: object) => signToken(trackingConfig({}).keys, { ...ref, ...extra } as never);
+    const sign = (extra: object) => signToken(testTracking.keys, { ...ref, ...extra } as never);
     expect((await call(null, 'get', `/t/o/${sign({ kind: 'o' })}`)).status).toBe(200);
     const click = await call(
       null,

@@ -63,6 +63,7 @@ describe('several workers and API processes', () => {
         WORKFLOW_BUNDLE: process.env.TEST_WORKFLOW_BUNDLE,
         WEBHOOK_ALLOW_PRIVATE: 'true',
         WEBHOOK_SECRET: 'cluster-suite-secret',
+        TRACKING_KEY: 'cluster-suite-tracking-key',
         LOG_LEVEL: 'warn',
         TEMPORAL_LOG_LEVEL: 'error',
       },

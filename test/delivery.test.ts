@@ -195,6 +195,8 @@ describe('delivery on the real stack', () => {
         TEMPORAL_ADDRESS: testTemporalAddress(),
         TEMPORAL_TASK_QUEUE: taskQueue,
         DATABASE_URL: testDatabaseUrl(),
+        WEBHOOK_SECRET: 'crash-suite-webhook-secret',
+        TRACKING_KEY: 'crash-suite-tracking-key',
         LOG_LEVEL: 'warn',
       },
       stdio: 'ignore',

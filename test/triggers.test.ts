@@ -126,6 +126,66 @@ describe('API-triggered campaigns', () => {
     );
   });
 
+  it('an execution’s messages: per recipient what was sent (rendered), status, reason, times, version; paged', async () => {
+    const id = await liveCampaign({
+      category: 'transactional',
+      channel: 'sms',
+      content: { body: 'Code {{context.code}}' },
+    });
+    const p = `msg-${randomUUID().slice(0, 8)}`;
+    await profile(p);
+    const res = await post(`/v1/campaigns/${id}/trigger`, {
+      context: { code: 'X' },
+      recipients: [
+        { profileId: p, context: { code: 'P' } },
+        { profileId: `${p}-ghost` },
+        { phone: '+33622' },
+      ],
+    });
+    const done = await finished(res.body.executionId);
+    const path = `/v1/executions/${res.body.executionId}/messages`;
+    const first = await get(`${path}?limit=2`);
+    expect(first.status).toBe(200);
+    expect(first.body.items).toEqual([
+      {
+        recipient: 0,
+        profileId: p,
+        address: null,
+        version: 1,
+        status: 'sent',
+        reason: null,
+        rendered: { body: 'Code P' },
+        createdAt: expect.any(String),
+        sentAt: expect.any(String),
+      },
+      expect.objectContaining({ recipient: 1, status: 'refused', reason: 'unknown profile', rendered: null }),
+    ]);
+    expect(Date.parse(first.body.items[0].sentAt)).toBeLessThanOrEqual(Date.parse(done.finishedAt));
+    const rest = await get(`${path}?limit=2&cursor=${first.body.nextCursor}`);
+    expect(rest.body).toMatchObject({
+      items: [{ recipient: 2, address: '+33622', status: 'sent', rendered: { body: 'Code X' } }],
+      nextCursor: null,
+    });
+    expect(
+      (await get(`${path}?status=refused`)).body.items.map((m: { recipient: number }) => m.recipient),
+    ).toEqual([1]);
+    // A cursor of another execution, or made up: 400 naming the field; no such execution: 404.
+    const other = await post(`/v1/campaigns/${id}/trigger`, {
+      recipients: [{ phone: '+1' }, { phone: '+2' }],
+    });
+    const otherCursor = (await get(`/v1/executions/${other.body.executionId}/messages?limit=1`)).body
+      .nextCursor;
+    for (const cursor of [otherCursor, 'bm9wZQ']) {
+      const bad = await get(`${path}?cursor=${cursor}`);
+      expect([bad.status, bad.body.errors?.[0]?.field]).toEqual([400, 'cursor']);
+    }
+    expect((await get(`/v1/executions/${randomUUID()}/messages`)).status).toBe(404);
+    // The campaign's /messages lists runs' messages; an api_triggered campaign's are per execution.
+    expect((await get(`/v1/campaigns/${id}/messages`)).body.items).toEqual([]);
+    const spec = (await get('/openapi.json')).body;
+    expect(spec.paths['/v1/executions/{id}/messages'].get.responses).toHaveProperty('200');
+  });
+
   it('an Idempotency-Key repeat answers the same execution and sends nothing more', async () => {
     const id = await liveCampaign({ category: 'transactional', channel: 'sms', content: { body: 'Hi' } });
     const p = `idem-${randomUUID().slice(0, 8)}`;

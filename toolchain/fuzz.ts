@@ -139,6 +139,9 @@ async function main(): Promise<number> {
       DATABASE_URL: db.url,
       PORT: '0',
       ADMIN_API_KEY: adminKey,
+      // Secrets of this throw-away stack's own (none is built in).
+      TRACKING_KEY: randomBytes(32).toString('base64url'),
+      WEBHOOK_SECRET: randomBytes(32).toString('base64url'),
     };
     const worker = await startWorker(env);
     // A clean worker shutdown waits for in-flight (local) activities, which a wedged campaign retries

@@ -2,7 +2,8 @@
  * `npm run start:cluster`: the production-shaped profile on one machine. The real Temporal server
  * (built once from the Go module proxy) with its persistence and SQL visibility on PostgreSQL, its Web
  * UI, then CLUSTER_WORKERS worker processes (default 2) and CLUSTER_APIS API processes (default 2)
- * sharing PORT. State persists under .data/cluster/. SIGHUP restarts the workers, then the API
+ * sharing PORT. State persists under .data/cluster/, with the secrets generated on the first start
+ * (toolchain/secrets.ts). SIGHUP restarts the workers, then the API
  * processes, one at a time; Ctrl-C stops everything cleanly.
  */
 import { mkdirSync } from 'node:fs';
@@ -12,9 +13,10 @@ import { AggregatorRegistry } from 'prom-client';
 import { ensureAdminKey } from '../api/auth';
 import { createPrisma } from '../prisma/client';
 import { migrate } from '../prisma/migrate';
-import { ConfigError } from '../runtime/config';
+import { ConfigError, deliveryConfig } from '../runtime/config';
 import { describeStartupError } from '../runtime/shutdown';
 import { repoRoot, say } from './common';
+import { dataDirSecrets } from './secrets';
 import { assertPortFree, resolveDatabase } from './postgres';
 import { startProcessCluster } from './process-cluster';
 import { startTemporalCluster } from './temporal-cluster';
@@ -44,11 +46,14 @@ async function main(): Promise<void> {
     const workers = count('CLUSTER_WORKERS', 2);
     const apis = count('CLUSTER_APIS', 2);
     const port = Number(process.env.PORT ?? 3000);
+    // TRACKING_KEY and WEBHOOK_SECRET: generated once into .data/cluster/ (none under NODE_ENV=production).
+    const secrets = dataDirSecrets(dataDir, process.env);
+    deliveryConfig(secrets); // refuses a missing secret before anything starts
     await assertPortFree(port, 'the API', 'PORT');
     say(process.env.DATABASE_URL ? 'Connecting to DATABASE_URL…' : 'Starting PostgreSQL…');
     const db = await resolveDatabase(path.join(dataDir, 'postgres'), false);
     add('PostgreSQL', () => db.stop());
-    const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: db.url, PORT: String(port) };
+    const env: NodeJS.ProcessEnv = { ...secrets, DATABASE_URL: db.url, PORT: String(port) };
     let uiUrl = 'your Temporal cluster’s UI';
     if (process.env.TEMPORAL_ADDRESS) {
       await registerOnConfiguredCluster();

@@ -1,17 +1,20 @@
 /**
  * `npm start`: the whole service on one machine. Starts (or connects to, with TEMPORAL_ADDRESS) the
  * Temporal dev server with its Web UI, starts (or connects to, with DATABASE_URL) PostgreSQL,
- * migrates, then runs the worker and the API in this process. State persists under .data/.
+ * migrates, then runs the worker and the API in this process. State persists under .data/, with the
+ * secrets generated on the first start (toolchain/secrets.ts).
  * Ctrl-C stops everything cleanly.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { startApi } from '../api/main';
 import { migrate } from '../prisma/migrate';
+import { deliveryConfig } from '../runtime/config';
 import { startWorker } from '../worker/main';
 import { installTemporalRuntime } from '../runtime/logger';
 import { describeStartupError } from '../runtime/shutdown';
 import { repoRoot, say } from './common';
+import { dataDirSecrets } from './secrets';
 import { assertPortFree, resolveDatabase } from './postgres';
 import { registerOnConfiguredCluster, startDevServer } from './temporal-server';
 import { stopInReverseOnSignal } from './shutdown-order';
@@ -28,8 +31,10 @@ async function main(): Promise<void> {
   const { add, stopAll, onSignal } = stopInReverseOnSignal({ verbose: true });
 
   try {
+    // TRACKING_KEY and WEBHOOK_SECRET: generated once into .data/ (none under NODE_ENV=production).
+    const env: NodeJS.ProcessEnv = { ...dataDirSecrets(dataDir, process.env), PORT: String(port) };
+    deliveryConfig(env); // refuses a missing secret before anything starts
     if (Number.isInteger(port) && port > 0) await assertPortFree(port, 'the API', 'PORT');
-    const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port) };
     let uiUrl = 'your Temporal cluster’s UI';
     if (process.env.TEMPORAL_ADDRESS) {
       await registerOnConfiguredCluster((error) =>

@@ -17,10 +17,10 @@ import { runUntilSignal } from '../runtime/shutdown';
 import { createCampaignWorker } from './worker';
 
 export async function startWorker(env: NodeJS.ProcessEnv = process.env) {
+  const delivery = deliveryConfig(env);
   const settings = temporalSettings(env);
   const url = databaseUrl(env);
   await migrate(url);
-  const delivery = deliveryConfig(env);
   const prisma = createPrisma(url);
   const pool = new Pool({ connectionString: url, max: 10 });
   // An idle connection closed by the server (restart, shutdown) must not crash the worker.

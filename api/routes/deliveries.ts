@@ -39,6 +39,9 @@ export function deliveryRoutes(routes: Routes, { deliveries, queries }: Services
     path: '/v1/campaigns/:id/messages',
     tag: 'delivery',
     summary: 'Messages of a campaign (the outbox): one per recipient and run, with its version',
+    description:
+      'Messages of runs only. An api_triggered campaign sends through executions: their messages are at ' +
+      '`GET /v1/executions/:id/messages` (the executions at `GET /v1/campaigns/:id/executions`).',
     permission: 'read',
     params: idParams,
     query: messagesQuerySchema,

@@ -1,11 +1,13 @@
 /** API triggers: trigger a live api_triggered campaign, and follow or cancel what a call started. */
-import { executionCursor, page } from '../cursor';
+import { executionCursor, executionMessageCursor, page } from '../cursor';
 import { actorOf, idempotencyScope } from '../http';
 import type { Routes } from '../routing';
 import {
   executionAcceptedSchema,
   executionDetailSchema,
   executionListSchema,
+  executionMessageListSchema,
+  executionMessagesQuerySchema,
   executionSchema,
   idParams,
   pageQuerySchema,
@@ -13,7 +15,7 @@ import {
 } from '../schemas';
 import type { Services } from '../services';
 import { invalidField } from '../problem';
-import { toExecution, toOutcome } from '../views';
+import { toExecution, toExecutionMessage, toOutcome } from '../views';
 
 export function executionRoutes(
   routes: Routes,
@@ -80,16 +82,52 @@ export function executionRoutes(
   });
 
   routes.add({
+    method: 'get',
+    path: '/v1/executions/:id/messages',
+    tag: 'triggers',
+    summary:
+      'Messages of an execution: per recipient, what was sent (rendered), its status, reason, times, version',
+    description:
+      'In call order (or audience snapshot order), paged with `limit` and `cursor`. An api_triggered ' +
+      'campaign’s messages are here, per execution; `GET /v1/campaigns/:id/messages` lists runs’ messages only.',
+    permission: 'read',
+    params: idParams,
+    query: executionMessagesQuerySchema,
+    responses: {
+      200: { description: 'a page of messages', schema: executionMessageListSchema },
+      400: { description: '`cursor` is not one this API returned for this execution' },
+      404: { description: 'no such execution' },
+    },
+    async handler({ params, query: { limit, cursor, status }, res }) {
+      await triggers.execution(params.id);
+      const after = cursor ? executionMessageCursor.decode(cursor) : undefined;
+      if (after && after.executionId !== params.id) {
+        throw invalidField('cursor', 'is not one this API returned for this execution');
+      }
+      const rows = await executions.messages(params.id, limit, after?.recipient, status);
+      const { rows: shown, nextCursor } = page(rows, limit, executionMessageCursor, (m) => ({
+        recipient: m.recipient,
+        executionId: params.id,
+      }));
+      res.json({ items: shown.map(toExecutionMessage), nextCursor });
+    },
+  });
+
+  routes.add({
     method: 'delete',
     path: '/v1/executions/:id',
     tag: 'triggers',
-    summary: 'Cancel an execution scheduled for later (before it starts)',
+    summary: 'Cancel an execution: every message not yet sent is cancelled',
+    description:
+      'An execution accepted, scheduled for later or in progress is `cancelled`: no message of it is sent ' +
+      'after the answer; its counts say how many went before (a batch in flight is waited for: its ' +
+      'messages are counted sent). Cancelling a cancelled execution answers it again.',
     permission: 'trigger',
     params: idParams,
     responses: {
-      200: { description: 'cancelled', schema: executionSchema },
+      200: { description: 'cancelled, with the counts of what went before', schema: executionSchema },
       404: { description: 'no such execution' },
-      409: { description: 'it has started (or finished): too late to cancel' },
+      409: { description: 'EXECUTION_FINISHED: it has already finished, every message has an outcome' },
     },
     async handler({ params, res }) {
       res.json(toExecution(await triggers.cancel(params.id)));

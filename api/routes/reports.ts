@@ -5,6 +5,7 @@
 import type { Request } from 'express';
 import type { Report } from '../../readmodel/reports';
 import { keyText, type MessageKey } from '../../readmodel/tracking';
+import { actorOf } from '../http';
 import { invalidField } from '../problem';
 import { reportCsv } from '../report-csv';
 import type { Routes } from '../routing';
@@ -90,20 +91,21 @@ export function reportRoutes(routes: Routes, { queries, reports, tracking }: Ser
     tag: 'reports',
     summary: 'Report bounces and complaints from a provider or an SMTP relay (up to 1,000)',
     description:
-      'Each names a message by its id. A hard bounce or a complaint suppresses the address: the ' +
-      'profile’s consent is set off (subscribed = false), so later runs exclude it. Ids that name no ' +
+      'Each names a message by its id. A hard bounce or a complaint suppresses the profile: its consent ' +
+      'becomes `suppressed` (recorded in its consent history with the calling key as actor), so later ' +
+      'runs exclude it, and no profile write undoes it. Ids that name no ' +
       'message are returned in `unknown` and not recorded.',
     permission: 'publish',
     body: providerEventsSchema,
     responses: { 200: { description: 'recorded', schema: providerEventsResultSchema } },
-    async handler({ body, res }) {
+    async handler({ body, req, res }) {
       const events = body.events.map((e, i) => ({
         ...messageKey(e.messageId, `events.${i}.messageId`),
         kind: e.type === 'bounced' ? ('bounce' as const) : ('complaint' as const),
         ...(e.type === 'bounced' ? { bounce: e.bounce } : {}),
         ...(e.at ? { at: new Date(e.at) } : {}),
       }));
-      const unknown = await tracking.provider(events);
+      const unknown = await tracking.provider(events, actorOf(req));
       const unknownIds = new Set(unknown.map(keyText));
       res.json({
         recorded: events.length - unknown.length,

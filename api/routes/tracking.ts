@@ -122,7 +122,10 @@ export function trackingRoutes(
     path: '/t/u/:token',
     tag: 'tracking',
     summary: 'One-click unsubscribe (RFC 8058 `List-Unsubscribe=One-Click`, or the confirmation form)',
-    description: 'Sets the profile’s consent off (subscribed = false) and records an unsubscribe event.',
+    description:
+      'Withdraws the profile’s consent (unsubscribed, recorded in its consent history with the recipient ' +
+      'as actor and unsubscribe_link as source; a suppressed profile stays suppressed) and records an ' +
+      'unsubscribe event.',
     idempotent: false,
     params: tokenParams,
     rateLimit: trackingRateLimit,

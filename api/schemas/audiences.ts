@@ -1,5 +1,6 @@
 /** Profiles and audiences. */
 import { z } from 'zod';
+import { consentStatusSchema } from './consent';
 import { emailAddress, identifier, jsonObject, name, text } from './input';
 
 const attributes = z
@@ -13,14 +14,27 @@ export const profileSchema = z
     phone: text(32).nullable().optional(),
     pushToken: text(4096).nullable().optional(),
     attributes: jsonObject('any JSON attributes (firstName, tier, …)').default({}),
-    subscribed: z.boolean().default(true),
+    subscribed: z
+      .boolean()
+      .optional()
+      .meta({
+        description:
+          'Omitted: consent unchanged (a new profile is subscribed). false: unsubscribes (recorded in its ' +
+          'consent history). true: subscribes a new profile only; a profile that unsubscribed or is ' +
+          'suppressed stays so, its id listed in `consentKept` (re-subscribe with POST /v1/profiles/{id}/consent).',
+      }),
   })
   .meta({ id: 'Profile' });
 export const upsertProfilesSchema = z
   .strictObject({ profiles: z.array(profileSchema).min(1).max(10_000) })
   .meta({ id: 'UpsertProfiles' });
 export const upsertProfilesResultSchema = z
-  .object({ upserted: z.number().int() })
+  .object({
+    upserted: z.number().int(),
+    consentKept: z.array(z.string()).meta({
+      description: 'profiles sent with `subscribed: true` that stay unsubscribed or suppressed',
+    }),
+  })
   .meta({ id: 'UpsertProfilesResult' });
 export const profileParams = z.strictObject({ id: identifier(200) });
 export const profileOutSchema = z
@@ -30,7 +44,8 @@ export const profileOutSchema = z
     phone: z.string().nullable(),
     pushToken: z.string().nullable(),
     attributes,
-    subscribed: z.boolean(),
+    subscribed: z.boolean().meta({ description: 'whether campaigns send to it (consent is subscribed)' }),
+    consent: consentStatusSchema,
     updatedAt: z.string(),
   })
   .meta({ id: 'ProfileOut' });

@@ -42,7 +42,7 @@ export const triggerSchema = z
       .meta({ description: 'marketing campaigns: who to send to (default: the live version’s audience)' }),
     context: context('context shared by every recipient: `{{context.x}}` in templates').default({}),
     executeAt: z.iso.datetime({ offset: true }).optional().meta({
-      description: 'marketing campaigns: send later (cancellable until then with DELETE /v1/executions/:id)',
+      description: 'marketing campaigns: send later (cancellable with DELETE /v1/executions/:id)',
     }),
     callbackUrl: z
       .url({ protocol: /^https?$/ })
@@ -117,3 +117,43 @@ export const pageQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: text(300).optional(),
 });
+
+export const EXECUTION_MESSAGE_STATUSES = [
+  'queued',
+  'sent',
+  'delivered',
+  'failed',
+  'excluded',
+  'cancelled',
+  'refused',
+] as const;
+
+export const executionMessagesQuerySchema = pageQuerySchema.extend({
+  status: z
+    .enum(EXECUTION_MESSAGE_STATUSES)
+    .optional()
+    .meta({ description: 'only messages with this status' }),
+});
+
+export const executionMessageSchema = z
+  .object({
+    recipient: z.number().int().meta({ description: 'position in the call (or in the audience snapshot)' }),
+    profileId: z.string().nullable(),
+    address: z
+      .string()
+      .nullable()
+      .meta({ description: 'the address the call gave, for a recipient without a profile' }),
+    version: z.number().int().meta({ description: 'the version it was rendered from (the execution’s)' }),
+    status: z.enum(EXECUTION_MESSAGE_STATUSES),
+    reason: z.string().nullable(),
+    rendered: z.record(z.string(), z.string()).nullable().meta({
+      description: 'the content as rendered for this recipient (null until sent, or when not sent)',
+    }),
+    createdAt: z.string().meta({ description: 'when it was queued' }),
+    sentAt: z.string().nullable(),
+  })
+  .meta({ id: 'ExecutionMessage' });
+
+export const executionMessageListSchema = z
+  .object({ items: z.array(executionMessageSchema), nextCursor: z.string().nullable() })
+  .meta({ id: 'ExecutionMessageList' });

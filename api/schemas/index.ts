@@ -5,6 +5,7 @@
 export * from './audiences';
 export * from './campaigns';
 export * from './common';
+export * from './consent';
 export * from './deliveries';
 export * from './keys';
 export * from './executions';

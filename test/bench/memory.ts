@@ -87,7 +87,7 @@ export async function memoryScenario(ctx: BenchContext, options: MemoryOptions) 
     databaseUrl: options.databaseUrl,
     taskQueue,
     env: {
-      WEBHOOK_SECRET: 'bench',
+      WEBHOOK_SECRET: 'bench-webhook-secret',
       WORKFLOW_BUNDLE: bundlePath,
       ...(options.cache === undefined ? {} : { WORKER_MAX_CACHED_WORKFLOWS: String(options.cache) }),
     },

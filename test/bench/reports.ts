@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { trackingConfig } from '../../runtime/config';
+import { testTracking } from '../harness/api';
 import { signToken } from '../../runtime/tracking-tokens';
 import { stats, type BenchContext } from './scenarios';
 
@@ -138,7 +138,7 @@ export async function reportsScenario(
   const global = await report('global?compare=1,2');
 
   // Tracking: open pixels of distinct messages, at a fixed offered rate.
-  const keys = trackingConfig({}).keys;
+  const keys = testTracking.keys;
   const tokens = Array.from({ length: sizes.hits }, (_, i) =>
     signToken(keys, {
       kind: 'o',

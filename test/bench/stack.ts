@@ -23,6 +23,7 @@ import { startDevServer } from '../../toolchain/temporal-server';
 import { installTemporalRuntime } from '../../runtime/logger';
 import { createCampaignWorker } from '../../worker/worker';
 import type { BenchContext } from './scenarios';
+import { testTracking } from '../harness/api';
 
 export async function startBenchStack(
   taskQueue = `bench-${Date.now()}`,
@@ -91,7 +92,14 @@ export async function startBenchStack(
   // The API's own pool, as `npm run api` has (the worker keeps `pool`).
   const apiPool = new Pool({ connectionString: databaseUrl, max: 20 });
   apiPool.on('error', () => undefined);
-  const app = createApp({ client, prisma, pool: apiPool, taskQueue, logger: pino({ level: 'silent' }) });
+  const app = createApp({
+    client,
+    prisma,
+    pool: apiPool,
+    taskQueue,
+    logger: pino({ level: 'silent' }),
+    tracking: testTracking,
+  });
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const { key } = await createApiKey(prisma, `bench-${Date.now()}`, 'admin');

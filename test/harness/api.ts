@@ -1,9 +1,10 @@
 /** The Express app on a real dev stack, with one API key per role. */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { createApp, type ApiDeps } from '../../api/app';
 import { createApiKey } from '../../api/auth';
 import type { Role } from '../../api/schemas';
+import type { TrackingConfig } from '../../runtime/tracking-tokens';
 import { startDevStack, type DevStack } from './stack';
 
 export interface ApiHarness {
@@ -16,7 +17,16 @@ export interface ApiHarness {
   stop(): Promise<void>;
 }
 
-/** The Express app on `stack` (its client, database and task queue), silent, with `options` on top. */
+/** The tracking settings of `testApp`: a key generated for this test process (none is built in). */
+export const testTracking: TrackingConfig = {
+  baseUrl: 'http://localhost:3000',
+  keys: { current: randomBytes(32).toString('base64url') },
+};
+
+/**
+ * The Express app on `stack` (its client, database and task queue), silent, verifying links signed
+ * with `testTracking`, with `options` on top.
+ */
 export function testApp(stack: DevStack, options: Partial<ApiDeps> = {}): ReturnType<typeof createApp> {
   return createApp({
     client: stack.client,
@@ -24,6 +34,7 @@ export function testApp(stack: DevStack, options: Partial<ApiDeps> = {}): Return
     pool: stack.pool,
     taskQueue: stack.taskQueue,
     logger: pino({ level: 'silent' }),
+    tracking: testTracking,
     ...options,
   });
 }

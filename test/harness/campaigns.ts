@@ -55,8 +55,9 @@ export async function createAudience(
   const prefix = randomUUID().slice(0, 8);
   const ids = Array.from({ length: n }, (_, i) => `${prefix}-${String(i + 1).padStart(5, '0')}`);
   await pool.query(
-    `INSERT INTO profiles (id, email, attributes, subscribed)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::boolean[])`,
+    `INSERT INTO profiles (id, email, attributes, subscribed, consent)
+     SELECT *, CASE WHEN s THEN 'subscribed' ELSE 'unsubscribed' END
+       FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::boolean[]) AS x(i, e, a, s)`,
     [
       ids,
       ids.map((id, i) => (vary(i).email === null ? null : `${id}@example.com`)),

@@ -51,6 +51,7 @@ export function startWorkerProcess(options: {
       DATABASE_URL: options.databaseUrl,
       WEBHOOK_ALLOW_PRIVATE: 'true',
       WEBHOOK_SECRET: 'fault-suite-secret',
+      TRACKING_KEY: 'fault-suite-tracking-key',
       LOG_LEVEL: 'info',
       TEMPORAL_LOG_LEVEL: 'warn',
       ...options.env,

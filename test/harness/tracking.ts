@@ -65,9 +65,12 @@ export async function startTrackingStack(prefix: string) {
           .expect(200)
       ).body;
 
-  /** An email campaign of `n` recipients whose body has two links, sent through SMTP; waits for its run. */
-  async function sentCampaign(n: number) {
-    const { audienceId, ids } = await createAudience(pool, n);
+  /**
+   * An email campaign of `n` recipients whose body has two links, sent through SMTP (to a new audience,
+   * or to `audience`); waits until each recipient is sent or excluded.
+   */
+  async function sentCampaign(n: number, audience?: { audienceId: string; ids: string[] }) {
+    const { audienceId, ids } = audience ?? (await createAudience(pool, n));
     const id = randomUUID();
     const handle = await stack.client.workflow.start<typeof campaignWorkflow>('campaignWorkflow', {
       workflowId: campaignWorkflowId(id),
@@ -96,15 +99,24 @@ export async function startTrackingStack(prefix: string) {
     await until(
       'run sent',
       async () =>
-        (await pool.query(`SELECT 1 FROM messages WHERE campaign_id = $1 AND status = 'sent'`, [id]))
-          .rowCount === n,
+        (
+          await pool.query(
+            `SELECT 1 FROM messages WHERE campaign_id = $1 AND status IN ('sent', 'excluded')`,
+            [id],
+          )
+        ).rowCount === n,
       60_000,
     );
-    const { rows } = await pool.query<{ profile_id: string; rendered: Record<string, string> }>(
-      `SELECT profile_id, rendered FROM messages WHERE campaign_id = $1 ORDER BY profile_id`,
+    const { rows } = await pool.query<{
+      profile_id: string;
+      status: string;
+      reason: string | null;
+      rendered: Record<string, string>;
+    }>(
+      `SELECT profile_id, status, reason, rendered FROM messages WHERE campaign_id = $1 ORDER BY profile_id`,
       [id],
     );
-    return { id, ids, messages: rows };
+    return { id, ids, audienceId, messages: rows };
   }
 
   return {
