@@ -12,6 +12,7 @@ import {
   trackingConfig,
   trackingRateLimit,
   triggerRateLimit,
+  trustProxy,
 } from '../runtime/config';
 import { logger } from '../runtime/logger';
 import { runUntilSignal } from '../runtime/shutdown';
@@ -56,6 +57,7 @@ export async function startApi(env: NodeJS.ProcessEnv = process.env) {
     pool,
     triggerRateLimit: triggerRateLimit(env),
     trackingRateLimit: trackingRateLimit(env),
+    trustProxy: trustProxy(env),
     taskQueue: settings.taskQueue,
     logger,
     webhookAllowPrivate: env.WEBHOOK_ALLOW_PRIVATE === 'true',

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
+import { trustProxy } from '../runtime/config';
 import { startApiHarness, testApp, type ApiHarness } from './harness/api';
 
 const EMAIL = { sender: 'news@shop.example', subject: 'Hi', body: 'Hello' };
@@ -125,5 +126,18 @@ describe('API limits', () => {
     expect(post.status).toBe(429);
     // Another address (a mail proxy's, say) has its own count.
     await from('198.51.100.20')('/t/o/not-a-token').expect(404);
+  });
+
+  it('takes the client address from X-Forwarded-For only behind a trusted proxy (TRUST_PROXY)', async () => {
+    expect(trustProxy({})).toEqual(['loopback']);
+    expect(trustProxy({ TRUST_PROXY: '10.0.0.0/8, loopback' })).toEqual(['10.0.0.0/8', 'loopback']);
+    expect(trustProxy({ TRUST_PROXY: '2' })).toBe(2);
+    expect(() => trustProxy({ TRUST_PROXY: 'everyone' })).toThrow(/TRUST_PROXY/);
+    // Nothing trusted: a forged X-Forwarded-For does not make a new client; the peer's count goes on.
+    const app = testApp(h.stack, { trackingRateLimit: 1, trustProxy: [] });
+    for (let i = 0; i < 10; i++) {
+      await request(app).get('/t/o/not-a-token').set('X-Forwarded-For', `192.0.2.${i}`).expect(404);
+    }
+    await request(app).get('/t/o/not-a-token').set('X-Forwarded-For', '192.0.2.99').expect(429);
   });
 });
