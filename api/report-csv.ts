@@ -1,8 +1,8 @@
 /**
  * A report as CSV (`Accept: text/csv`): one row per figure, with columns section, key, at, figure,
  * value: `totals` and `rates`, `reason` (key excluded/failed/machineOpened/botClicked, figure the
- * reason), `link` (key the link index), `version`, `run`/`execution`, `channel` (key: which) and
- * `series` (at: the bucket).
+ * reason), `link` (key the link index), `version`, `run`/`execution`, `channel` (key: which),
+ * `others` (key: how many runs/executions beyond the listed ones it sums) and `series` (at: the bucket).
  */
 import { stringify } from 'csv-stringify/sync';
 import type { Report } from '../readmodel/reports';
@@ -28,7 +28,9 @@ export function reportCsv(report: Report): string {
       ['link', String(l.link), '', 'uniqueClicked', l.uniqueClicked],
     ]),
     ...report.byVersion.flatMap((v) => sliceLines('version', String(v.version), '', v)),
-    ...report.bySource.flatMap((s) => sliceLines(s.kind, s.id, '', s)),
+    ...report.bySource.flatMap((s) =>
+      sliceLines(s.kind, s.kind === 'others' ? String(s.sources) : s.id, '', s),
+    ),
     ...report.byChannel.flatMap((c) => sliceLines('channel', c.channel, '', c)),
     ...report.series.flatMap((p) =>
       Object.entries(p.figures).map(([f, v]): Line => ['series', '', p.at, f, v]),

@@ -93,6 +93,11 @@ export interface CommandRules {
    */
   inputRule?: boolean;
   /**
+   * Numbers inside `content.contextSchema` may be any JSON number (./input `schemaNumbers`). Default
+   * true; false only for a workflow replaying history recorded before.
+   */
+  schemaNumbers?: boolean;
+  /**
    * api_triggered campaigns' templates may use the call's `{{context.x}}` (./context). Default
    * true; false only for a workflow replaying history recorded before triggers existed.
    */
@@ -120,9 +125,9 @@ export function apply(
 }
 
 /** Refuses a command whose fields break the input rules, naming each field. */
-function refuseInvalidInput(command: Command): void {
+function refuseInvalidInput(command: Command, schemaNumbers?: boolean): void {
   const { type: _type, ...fields } = command;
-  const errors = inputErrors(fields);
+  const errors = inputErrors(fields, { schemaNumbers });
   if (errors.length) {
     const named = errors.map((e) => `${e.field} ${e.message}`).join('; ');
     throw new LifecycleError('INVALID_INPUT', `invalid input: ${named}`, errors);
@@ -131,7 +136,7 @@ function refuseInvalidInput(command: Command): void {
 
 /** The rules: the transition `command` makes, or the LifecycleError that refuses it. */
 function decide(state: CampaignState, command: Command, now: Date, rules: CommandRules): Transition {
-  if (rules.inputRule ?? true) refuseInvalidInput(command);
+  if (rules.inputRule ?? true) refuseInvalidInput(command, rules.schemaNumbers);
   guardWritable(state, command);
   switch (command.type) {
     case 'describe': {

@@ -42,6 +42,9 @@ export interface Rates {
 
 export const STATUSES = ['sent', 'delivered', 'failed', 'excluded', 'cancelled'] as const;
 
+/** How many runs or executions a report's breakdown lists; the rest are summed in one `others` row. */
+export const MAX_SOURCES = 100;
+
 export function figures(s: Sums): Figures {
   const n = (metric: string) => s[metric] ?? 0;
   const sent = n('sent') + n('delivered');

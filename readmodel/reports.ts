@@ -3,10 +3,21 @@
  * and `report_series` for the live report, `report_days` for the global one), never from message or
  * event rows: one statement with
  * grouping sets gives the totals with their reasons and links and the breakdowns by version, by run
- * or execution, and by channel; another the series.
+ * or execution, and by channel; another the series. The breakdown by run or execution is capped in
+ * that statement: the MAX_SOURCES largest by volume (message rows), and one `others` row summing the
+ * rest, so a campaign with 100k executions a day still reads and sends a small report.
  */
 import type { PrismaClient } from '../prisma/client';
-import { details, figures, rateDelta, slice, type Rates, type Sums } from './report-figures';
+import {
+  details,
+  figures,
+  MAX_SOURCES,
+  rateDelta,
+  slice,
+  STATUSES,
+  type Rates,
+  type Sums,
+} from './report-figures';
 
 export type Granularity = 'minute' | 'day';
 
@@ -33,12 +44,32 @@ const SETS = { totals: 0b1110, version: 0b0111, source: 0b1011, channel: 0b1101 
 
 const HOUR_MS = 3_600_000;
 
-/** Totals with their details, and the breakdowns, over counter rows `rows`: one pass, grouping sets. */
+const VOLUME = `metric IN (${STATUSES.map((status) => `'${status}'`).join(', ')})`;
+
+/**
+ * Totals with their details, and the breakdowns, over counter rows `rows`: one pass, grouping sets.
+ * Sources beyond the MAX_SOURCES largest come back as one row of kind `others`, its source_id the
+ * number of sources it sums.
+ */
 const breakdowns = (rows: string) => `
-  SELECT GROUPING(version, source_kind, channel, detail)::int AS g, version, source_kind, source_id, channel,
-         metric, detail, sum(n)::float8 AS n
-    FROM (${rows}) c
-   GROUP BY GROUPING SETS ((metric, detail), (version, metric), (source_kind, source_id, metric), (channel, metric))`;
+  WITH b AS (
+    SELECT GROUPING(version, source_kind, channel, detail)::int AS g, version, source_kind, source_id, channel,
+           metric, detail, sum(n)::float8 AS n
+      FROM (${rows}) c
+     GROUP BY GROUPING SETS ((metric, detail), (version, metric), (source_kind, source_id, metric), (channel, metric))
+  ), ranked AS (
+    -- Each source's rows with its rank by volume (message rows), largest first; ties by kind and id.
+    SELECT *, dense_rank() OVER (ORDER BY volume DESC, source_kind, source_id) AS rank
+      FROM (SELECT *, coalesce(sum(n) FILTER (WHERE ${VOLUME}) OVER (PARTITION BY source_kind, source_id), 0) AS volume
+              FROM b WHERE g = ${SETS.source}) s
+  )
+  SELECT g, version, source_kind, source_id, channel, metric, detail, n FROM b WHERE g <> ${SETS.source}
+  UNION ALL
+  SELECT g, version, source_kind, source_id, channel, metric, detail, n FROM ranked WHERE rank <= ${MAX_SOURCES}
+  UNION ALL
+  SELECT ${SETS.source}, NULL, 'others', ((SELECT max(rank) FROM ranked) - ${MAX_SOURCES})::text, NULL, metric, NULL,
+         sum(n)
+    FROM ranked WHERE rank > ${MAX_SOURCES} GROUP BY metric`;
 
 const COLUMNS = 'version, source_kind, source_id, channel, metric, detail, n';
 
@@ -112,19 +143,23 @@ export function reportStore(prisma: PrismaClient) {
       const detailRows: Array<{ metric: string; detail: string; n: number }> = [];
       const versions = new Map<number, Sums>();
       const sources = new Map<string, Sums>();
+      let others: { sources: number; sums: Sums } | undefined;
       const channels = new Map<string, Sums>();
       for (const r of rows) {
         if (r.g === SETS.totals) {
           totals[r.metric] = (totals[r.metric] ?? 0) + r.n;
           detailRows.push({ metric: r.metric, detail: r.detail ?? '', n: r.n });
         } else if (r.g === SETS.version) add(versions, r.version!, r.metric, r.n);
-        else if (r.g === SETS.source) add(sources, `${r.source_kind}:${r.source_id}`, r.metric, r.n);
+        else if (r.g === SETS.source && r.source_kind === 'others') {
+          others ??= { sources: Number(r.source_id), sums: {} };
+          others.sums[r.metric] = r.n;
+        } else if (r.g === SETS.source) add(sources, `${r.source_kind}:${r.source_id}`, r.metric, r.n);
         else if (r.g === SETS.channel) add(channels, r.channel!, r.metric, r.n);
       }
       const byVersion = [...versions]
         .sort(([a], [b]) => a - b)
         .map(([version, s]) => ({ version, ...slice(s) }));
-      const bySource = [...sources]
+      const bySource: SourceSlice[] = [...sources]
         .map(([key, s]) => {
           const [kind, id] = [key.slice(0, key.indexOf(':')), key.slice(key.indexOf(':') + 1)];
           return { kind: kind as 'run' | 'execution', id, ...slice(s) };
@@ -134,6 +169,7 @@ export function reportStore(prisma: PrismaClient) {
             ? a.kind.localeCompare(b.kind)
             : Number(a.id) - Number(b.id) || a.id.localeCompare(b.id),
         );
+      if (others) bySource.push({ kind: 'others', id: '', sources: others.sources, ...slice(others.sums) });
       const byChannel = [...channels].sort().map(([channel, s]) => ({ channel, ...slice(s) }));
       return {
         campaignId,
@@ -153,6 +189,10 @@ export function reportStore(prisma: PrismaClient) {
 }
 
 type VersionSlice = { version: number; rates: Rates } & ReturnType<typeof slice>;
+/** A run or execution; or `others`: the `sources` beyond the MAX_SOURCES largest, summed. */
+type SourceSlice = { kind: 'run' | 'execution' | 'others'; id: string; sources?: number } & ReturnType<
+  typeof slice
+>;
 
 /** Two versions side by side, and how the second's rates differ from the first's. */
 function comparison(byVersion: VersionSlice[], [a, b]: [number, number]) {

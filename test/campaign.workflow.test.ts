@@ -249,6 +249,30 @@ describe('campaign workflow (time-skipping)', () => {
     expect(await actions(id)).toEqual(['create', 'edit']);
   });
 
+  it('lets a contextSchema carry any JSON number (multipleOf 0.01), through the update and the signal', async () => {
+    const { id, handle } = await start();
+    const money = { type: 'number', multipleOf: 0.01, maximum: 1e12 };
+    const contextSchema = { type: 'object', properties: { amount: money } };
+    // The signal first (the history recorded before this rule shows it refused, as INVALID_INPUT).
+    await handle.signal(commandSignal, {
+      type: 'edit',
+      requestId: 'schema-1',
+      actor: 'ops',
+      content: { ...EMAIL, contextSchema },
+    });
+    await handle.executeUpdate(editUpdate, { args: [{ ...meta(), name: 'fine' }] });
+    await record('schema-numbers-signal', handle);
+    expect(await row(id)).toMatchObject({ name: 'fine', draftRevision: 3 });
+    const edited = await handle.executeUpdate(editUpdate, {
+      args: [{ ...meta(), content: { ...EMAIL, contextSchema: { ...contextSchema, minProperties: 1.5 } } }],
+    });
+    expect(edited.state.draft?.revision).toBe(4);
+    // Our own integer fields keep the int4 rule.
+    await expect(
+      handle.executeUpdate(editUpdate, { args: [{ ...meta(), throttle: 0.5 }] }),
+    ).rejects.toMatchObject({ cause: { type: 'INVALID_INPUT', details: [[{ field: 'throttle' }]] } });
+  });
+
   it('accepts commands as signals, and a retried request id acts once', async () => {
     const { id, handle } = await start();
     await handle.signal(commandSignal, { type: 'activate', requestId: 'sig-1', actor: 'ops' });

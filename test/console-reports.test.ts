@@ -99,4 +99,24 @@ describe('web console reports in a real browser', () => {
     expect(csv.split('\n')).toContain('version,1,,sent,3');
     await screen(page, 'reports-global');
   });
+
+  it('lists the 100 largest runs and one "Others" row when a campaign has more', async () => {
+    const created = await v1('post', '/v1/campaigns')
+      .send({ name: `Many runs ${randomUUID().slice(0, 8)}`, channel: 'sms', content: { body: 'Hi' } })
+      .expect(201);
+    const id: string = created.body.id;
+    // 120 runs, run r with r messages sent, written with SQL.
+    await api.stack.pool.query(
+      `INSERT INTO messages (campaign_id, run_number, profile_id, version, status, sent_at)
+       SELECT $1, r, 'p' || r || '-' || g, 1, 'sent', now() FROM generate_series(1, 120) r, generate_series(1, r) g`,
+      [id],
+    );
+    const page = await signedIn('viewer');
+    await page.goto(`/#/campaigns/${id}/reports`);
+    const bySource = page.getByRole('region', { name: 'By run or execution' });
+    await bySource.getByRole('rowheader', { name: 'Others (20 smaller runs or executions)' }).waitFor();
+    const rows = await bySource.locator('tbody th').allInnerTexts();
+    expect(rows).toHaveLength(101);
+    expect(rows.slice(0, 2)).toEqual(['Run #21', 'Run #22']);
+  });
 });

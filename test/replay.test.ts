@@ -32,6 +32,8 @@ describe('replay of committed histories', () => {
         // Before API triggers: a stop closed no trigger queue (trigger-queue), and a template using the
         // call context was refused (call-context).
         'api-triggered-before-triggers.json',
+        // Before schema-numbers: an edit signal whose contextSchema said multipleOf 0.01 was refused.
+        'schema-numbers-signal.json',
       ]),
     );
   });

@@ -169,8 +169,11 @@ export class CampaignManager {
   async execute(command: Command): Promise<CommandResult> {
     // An update's validator has refused bad input already; a signal's is refused here (asked only
     // for such a command, which histories from before the rule accepted).
+    const strictOk = inputErrors(command, { schemaNumbers: false }).length === 0;
     const rules = {
-      inputRule: inputErrors(command).length === 0 || wf.patched(PATCHES.inputRule),
+      inputRule: strictOk || wf.patched(PATCHES.inputRule),
+      // Asked only for a command the int4 rule refuses in its contextSchema alone.
+      schemaNumbers: strictOk || inputErrors(command).length > 0 || wf.patched(PATCHES.schemaNumbers),
       // Asked only when an api_triggered draft involves the call context, so other histories carry no marker.
       callContext: callContextRule(this.current, command),
     };

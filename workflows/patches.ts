@@ -25,4 +25,6 @@ export const PATCHES = {
   callContext: 'call-context',
   /** After sending, the operator card shows the live version's report figures, read once a minute for an hour. */
   headlineFigures: 'headline-figures',
+  /** Numbers inside `content.contextSchema` may be any JSON number, not only int4 (domain/input.ts). */
+  schemaNumbers: 'schema-numbers',
 } as const;

@@ -43,7 +43,8 @@ export function executionRoutes(
       404: { description: 'no such campaign, or audience' },
       409: {
         description:
-          'the campaign is not live (draft, scheduled, stopped, completed, outside its start/end), or not api_triggered',
+          'the campaign is not live (draft, scheduled, stopped, completed, outside its start/end), or not api_triggered; ' +
+          'or its live version’s contextSchema cannot be compiled (CONTEXT_SCHEMA_UNUSABLE, e.g. a pattern RE2 cannot run)',
       },
       413: { description: 'more than 200 KB of context in all' },
       422: { description: 'the context breaks the live version’s contextSchema (errors by path)' },

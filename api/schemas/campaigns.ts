@@ -11,6 +11,7 @@ import {
   CHANNELS,
   STOP_MODES,
 } from '../../domain/types';
+import { contextSchemaField } from './context-schema';
 import { integer, integerParam, name, text } from './input';
 
 const instant = z.iso.datetime({ offset: true });
@@ -64,14 +65,7 @@ export const contentSchema = z
     title: template.optional().meta({ description: 'push: title (Handlebars template)' }),
     body: template.optional().meta({ description: 'message body (Handlebars template)' }),
     url: text(2048).optional().meta({ description: 'webhook: target URL' }),
-    contextSchema: z
-      .record(z.string(), z.unknown())
-      .optional()
-      .meta({
-        description:
-          'api_triggered: JSON Schema (2020-12) of each trigger call’s `context`; calls that break it are ' +
-          'refused (422), and review renders `{{context.x}}` against a sample built from it',
-      }),
+    contextSchema: contextSchemaField.optional(),
   })
   .meta({ id: 'Content' });
 

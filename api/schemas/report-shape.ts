@@ -3,6 +3,7 @@
  * web console can take its types from here.
  */
 import { z } from 'zod';
+import { MAX_SOURCES } from '../../readmodel/report-figures';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const date = (what: string) =>
@@ -76,7 +77,21 @@ export const reportSchema = z
     }),
     links: z.array(z.object({ link: count, clicked: count, uniqueClicked: count })),
     byVersion: z.array(versionSlice),
-    bySource: z.array(z.object({ kind: z.enum(['run', 'execution']), id: z.string(), ...sliceShape })),
+    bySource: z
+      .array(
+        z.object({
+          kind: z.enum(['run', 'execution', 'others']),
+          id: z.string().meta({ description: 'the run number or execution id; empty for `others`' }),
+          sources: count.optional().meta({ description: '`others` only: how many runs/executions it sums' }),
+          ...sliceShape,
+        }),
+      )
+      .max(MAX_SOURCES + 1)
+      .meta({
+        description:
+          `the ${MAX_SOURCES} runs/executions with the most messages in the period (in run/execution order), ` +
+          'then, when there are more, one `others` row summing the rest: the rows add up to the totals',
+      }),
     byChannel: z.array(z.object({ channel: z.string(), ...sliceShape })),
     series: z.array(z.object({ at: z.string(), figures: figuresSchema })).meta({
       description: 'figures per bucket (minute or UTC day); buckets without activity are left out',

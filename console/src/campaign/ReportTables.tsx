@@ -93,6 +93,12 @@ export function SliceTable(props: { id: string; title: string; first: string; ro
   );
 }
 
+/** The API lists the 100 largest runs/executions, then one `others` row that sums the rest. */
+function sourceLabel(s: Report['bySource'][number]): string {
+  if (s.kind === 'others') return `Others (${s.sources ?? 0} smaller runs or executions)`;
+  return s.kind === 'run' ? `Run #${s.id}` : `Execution ${s.id}`;
+}
+
 export function Breakdowns({ report }: { report: Report }) {
   return (
     <>
@@ -108,7 +114,7 @@ export function Breakdowns({ report }: { report: Report }) {
         first="Run or execution"
         rows={report.bySource.map((s) => ({
           key: `${s.kind}-${s.id}`,
-          label: s.kind === 'run' ? `Run #${s.id}` : `Execution ${s.id}`,
+          label: sourceLabel(s),
           ...s,
         }))}
       />
