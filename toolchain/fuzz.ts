@@ -62,7 +62,7 @@ const REPORT_ONLY: ReportOnly[] = [
     type: 'RejectedPositiveData',
     operations: /^(PATCH \/v1\/campaigns\/\{id\}\/draft|POST \/v1\/campaigns\/\{id\}\/activate)$/,
     reason:
-      'schemathesis draws If-Match values from its own ETag grammar (lists of tags, bare values), not from the stated pattern (one entity-tag or *)',
+      'schemathesis’s coverage phase sends If-Match values outside the stated pattern (one entity-tag or *), e.g. `If-Match: 0`, as schema-valid',
   },
   {
     type: 'EnsureResourceAvailability', // ensure_resource_availability
