@@ -42,6 +42,10 @@ export interface ApiDeps {
   logger: Logger;
   /** Trigger calls per second per API key (default 1,000; `TRIGGER_RATE_LIMIT`). */
   triggerRateLimit?: number;
+  /** Tracking requests per second per client address (default 200; `TRACKING_RATE_LIMIT`). */
+  trackingRateLimit?: number;
+  /** Proxies whose `X-Forwarded-For` is believed (default loopback; `TRUST_PROXY`). */
+  trustProxy?: number | string[];
   /** How long a command waits for the workflow before answering 503 (default 10 s). */
   commandTimeoutMs?: number;
   /** Allow webhook targets on loopback and private networks (default false; tests set it). */
@@ -61,7 +65,7 @@ export function createApp(deps: ApiDeps): express.Express {
   const { client, prisma, logger } = deps;
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  app.set('trust proxy', deps.trustProxy ?? ['loopback']);
   app.use(helmet());
   const metrics = createMetrics();
   app.use(metrics.middleware);
@@ -130,6 +134,7 @@ export function createApp(deps: ApiDeps): express.Express {
     pool: deps.pool,
     keys,
     triggerRateLimit: deps.triggerRateLimit ?? 1000,
+    trackingRateLimit: deps.trackingRateLimit ?? 200,
     taskQueue: deps.taskQueue,
     commandTimeoutMs: deps.commandTimeoutMs ?? 10_000,
     webhookAllowPrivate: deps.webhookAllowPrivate ?? false,

@@ -71,12 +71,23 @@ export function campaignCommands({ gateway, queries, audiences, webhookAllowPriv
 
   /**
    * Starts a campaign. With an idempotency scope (API key, Idempotency-Key, URL) its id is derived
-   * from it, so a retry can never create a second campaign.
+   * from it, so a retry can never create a second campaign, nor bring back one deleted since: a
+   * retry that outlived its idempotency record (24 h) and finds its campaign deleted is 409
+   * CAMPAIGN_DELETED.
    */
   async function create(campaign: NewCampaign, meta: CommandMeta, idempotencyScope?: string) {
     const campaignId = idempotencyScope ? uuidv5(idempotencyScope, CAMPAIGN_ID_NAMESPACE) : randomUUID();
     await gateway.create({ ...campaign, ...meta, campaignId });
-    return queries.campaign(campaignId);
+    return queries.campaign(campaignId).catch(async (error: unknown) => {
+      // No row: the campaign was deleted (its workflow ended, or is ending and the retry attached).
+      if (!(error instanceof HttpProblem) || error.status !== 404 || !(await queries.wasDeleted(campaignId)))
+        throw error;
+      throw new HttpProblem(
+        409,
+        'CAMPAIGN_DELETED',
+        `the campaign this Idempotency-Key created (${campaignId}) was deleted; send the create again with a new key`,
+      );
+    });
   }
 
   return {

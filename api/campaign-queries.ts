@@ -11,7 +11,7 @@ import {
   type CampaignStore,
   type VersionRow,
 } from '../readmodel/campaigns';
-import { campaignCursor, page } from './cursor';
+import { campaignCursor, historyCursor, page } from './cursor';
 import { HttpProblem } from './problem';
 
 export interface VersionChange {
@@ -86,9 +86,15 @@ export function campaignQueries(campaigns: CampaignStore) {
       }));
     },
 
-    async history(id: string) {
+    /** Whether the campaign was deleted (its history, kept, records the delete). */
+    wasDeleted: (id: string): Promise<boolean> => campaigns.wasDeleted(id),
+
+    /** A page of the audit trail and the cursor of the next one. */
+    async history(id: string, limit: number, cursor?: string) {
+      const after = cursor ? historyCursor.decode(cursor) : undefined;
       await campaign(id);
-      return campaigns.history(id);
+      const rows = await campaigns.history(id, limit, after);
+      return page(rows, limit, historyCursor, (row) => ({ at: row.at, id: row.id }));
     },
   };
 }

@@ -2,7 +2,7 @@
  * Opaque keyset cursors, one codec for every list: `<key>|<tie-breaker>` in base64url. A cursor
  * this API did not hand out is a 400 naming the `cursor` field.
  */
-import type { CampaignCursor } from '../readmodel/campaigns';
+import type { CampaignCursor, HistoryCursor } from '../readmodel/campaigns';
 import type { MessageCursor } from '../readmodel/deliveries';
 import { invalidField } from './problem';
 
@@ -50,6 +50,21 @@ export const executionCursor = codec<CampaignCursor>(
 export const messageCursor = codec<MessageCursor>(
   (m) => [String(m.runNumber), m.profileId],
   (run, profileId) => (/^\d+$/.test(run) && profileId ? { runNumber: Number(run), profileId } : undefined),
+);
+
+/** A campaign's history, oldest first: (at, id). */
+export const historyCursor = codec<HistoryCursor>(
+  (h) => [h.at.toISOString(), String(h.id)],
+  (at, id) => {
+    const when = new Date(at);
+    return /^\d{1,18}$/.test(id) && !Number.isNaN(when.getTime()) ? { at: when, id: BigInt(id) } : undefined;
+  },
+);
+
+/** Runs, oldest first: the run number (the tie-breaker repeats it, so a cursor is checked twice). */
+export const runCursor = codec<number>(
+  (n) => [String(n), String(n)],
+  (run, again) => (/^\d{1,9}$/.test(run) && run === again ? Number(run) : undefined),
 );
 
 /** An execution's messages, in call order: (recipient, execution id). */

@@ -10,7 +10,9 @@ import {
   databaseUrl,
   temporalSettings,
   trackingConfig,
+  trackingRateLimit,
   triggerRateLimit,
+  trustProxy,
 } from '../runtime/config';
 import { logger } from '../runtime/logger';
 import { runUntilSignal } from '../runtime/shutdown';
@@ -54,6 +56,8 @@ export async function startApi(env: NodeJS.ProcessEnv = process.env) {
     prisma,
     pool,
     triggerRateLimit: triggerRateLimit(env),
+    trackingRateLimit: trackingRateLimit(env),
+    trustProxy: trustProxy(env),
     taskQueue: settings.taskQueue,
     logger,
     webhookAllowPrivate: env.WEBHOOK_ALLOW_PRIVATE === 'true',

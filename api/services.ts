@@ -12,7 +12,7 @@ import { reportStore } from '../readmodel/reports';
 import { trackingStore } from '../readmodel/tracking';
 import { campaignCommands } from './campaign-commands';
 import { campaignQueries } from './campaign-queries';
-import { perKeyRateLimit } from './rate-limit';
+import { perAddressRateLimit, perKeyRateLimit } from './rate-limit';
 import { TemporalGateway } from './temporal-gateway';
 import { triggerUseCases } from './triggers';
 
@@ -26,6 +26,8 @@ export interface ServiceDeps {
   taskQueue: string;
   /** Trigger calls per second per API key. */
   triggerRateLimit: number;
+  /** Tracking requests per second per client address. */
+  trackingRateLimit: number;
   commandTimeoutMs: number;
   webhookAllowPrivate: boolean;
 }
@@ -39,6 +41,7 @@ export function createServices({
   commandTimeoutMs,
   webhookAllowPrivate,
   triggerRateLimit,
+  trackingRateLimit,
 }: ServiceDeps) {
   const gateway = new TemporalGateway({ client, taskQueue, commandTimeoutMs });
   const audiences = audienceStore(prisma);
@@ -50,6 +53,7 @@ export function createServices({
     executions,
     triggers: triggerUseCases({ executions, campaigns, audiences, gateway }),
     triggerRateLimit: perKeyRateLimit(triggerRateLimit, 'trigger calls'),
+    trackingRateLimit: perAddressRateLimit(trackingRateLimit),
     prisma,
     audiences,
     consent: consentStore(prisma),

@@ -11,6 +11,7 @@ import {
 } from '@temporalio/client';
 import {
   ApplicationFailure,
+  WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   type SignalDefinition,
   type UpdateDefinition,
@@ -60,7 +61,9 @@ export class TemporalGateway {
 
   /**
    * Starts the campaign's workflow and returns once its first state is projected (read-your-writes).
-   * Starting an id that runs already (a retried create) attaches to it instead of failing.
+   * Starting an id that runs already (a retried create) attaches to it instead of failing. An id
+   * whose workflow has ended (the campaign was deleted) is never started again: nothing happens, and
+   * the caller finds no campaign row.
    */
   async create(command: CreateCampaign): Promise<void> {
     const { client, taskQueue } = this.options;
@@ -69,6 +72,8 @@ export class TemporalGateway {
       taskQueue,
       args: [{ create: command }],
       workflowIdConflictPolicy: 'USE_EXISTING',
+      // A campaign's workflow ends only when it is deleted; a retried create must not bring it back.
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
       staticSummary: `Campaign: ${command.name}`,
       // Set at start so the campaign is findable at once; the workflow keeps them current.
       typedSearchAttributes: [
@@ -78,9 +83,13 @@ export class TemporalGateway {
         { key: searchAttributes.channel, value: command.channel },
       ],
     });
-    await this.withinDeadline(() =>
-      client.workflow.executeUpdateWithStart(projectedUpdate, { startWorkflowOperation: start }),
-    );
+    try {
+      await this.withinDeadline(() =>
+        client.workflow.executeUpdateWithStart(projectedUpdate, { startWorkflowOperation: start }),
+      );
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    }
   }
 
   /** Sends one command update to a campaign and returns its result once the change is projected. */

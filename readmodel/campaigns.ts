@@ -32,6 +32,12 @@ export interface CampaignCursor {
   id: string;
 }
 
+/** Keyset position in a campaign's history (oldest first). */
+export interface HistoryCursor {
+  at: Date;
+  id: bigint;
+}
+
 /** The versioned spec stored in a version row (audience and throttle only when set). */
 export function specOfRow(row: VersionRow): VersionSpec {
   return specOf({
@@ -112,11 +118,27 @@ export function campaignStore(prisma: PrismaClient, pool: Pool) {
       return prisma.campaignVersion.findMany({ where: { campaignId }, orderBy: { number: 'asc' } });
     },
 
-    /** The audit trail, oldest first (kept after a delete). */
-    history(campaignId: string): Promise<HistoryRow[]> {
+    /** Whether the history records a delete of the campaign. */
+    async wasDeleted(campaignId: string): Promise<boolean> {
+      const found = await prisma.campaignEvent.findFirst({
+        where: { campaignId, action: 'delete' },
+        select: { id: true },
+      });
+      return found !== null;
+    },
+
+    /**
+     * A page of the audit trail, oldest first (kept after a delete); one row more than `limit`
+     * tells that a next page exists.
+     */
+    history(campaignId: string, limit: number, after?: HistoryCursor): Promise<HistoryRow[]> {
       return prisma.campaignEvent.findMany({
-        where: { campaignId },
+        where: {
+          campaignId,
+          ...(after ? { OR: [{ at: { gt: after.at } }, { at: after.at, id: { gt: after.id } }] } : {}),
+        },
         orderBy: [{ at: 'asc' }, { id: 'asc' }],
+        take: limit + 1,
       });
     },
   };

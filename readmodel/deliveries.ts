@@ -20,12 +20,27 @@ export interface MessageCursor {
 
 export function deliveryStore(prisma: PrismaClient) {
   return {
-    /** Runs oldest first, each with its message counts by status. */
-    async runs(campaignId: string): Promise<Array<RunRow & { counts: Record<string, number> }>> {
-      const [runs, counts] = await Promise.all([
-        prisma.campaignRun.findMany({ where: { campaignId }, orderBy: { number: 'asc' } }),
-        prisma.message.groupBy({ by: ['runNumber', 'status'], where: { campaignId }, _count: true }),
-      ]);
+    /**
+     * A page of runs oldest first (after run number `after`), each with its message counts by
+     * status; one row more than `limit` tells that a next page exists.
+     */
+    async runs(
+      campaignId: string,
+      limit: number,
+      after?: number,
+    ): Promise<Array<RunRow & { counts: Record<string, number> }>> {
+      const runs = await prisma.campaignRun.findMany({
+        where: { campaignId, ...(after !== undefined ? { number: { gt: after } } : {}) },
+        orderBy: { number: 'asc' },
+        take: limit + 1,
+      });
+      const counts = runs.length
+        ? await prisma.message.groupBy({
+            by: ['runNumber', 'status'],
+            where: { campaignId, runNumber: { in: runs.map((r) => r.number) } },
+            _count: true,
+          })
+        : [];
       return runs.map((run) => ({
         ...run,
         counts: Object.fromEntries(

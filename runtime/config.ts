@@ -183,6 +183,42 @@ export function triggerRateLimit(env: NodeJS.ProcessEnv = process.env): number {
 }
 
 /**
+ * TRACKING_RATE_LIMIT: requests per second per client address on the public tracking routes (open
+ * pixel, links, unsubscribe), in each API process, averaged over 10 s windows (default 200). Mail
+ * providers' image proxies (Gmail, Apple Mail Privacy Protection) fetch pixels for many recipients
+ * from a few shared addresses and in bursts, so the default is far above one person's rate.
+ */
+export function trackingRateLimit(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.TRACKING_RATE_LIMIT;
+  if (raw === undefined || raw === '') return 200;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) {
+    throw new ConfigError(`TRACKING_RATE_LIMIT must be a whole number of requests per second, got "${raw}".`);
+  }
+  return value;
+}
+
+/**
+ * TRUST_PROXY: which proxies' `X-Forwarded-For` gives the client address (Express's `trust proxy`):
+ * `loopback` by default; a number of hops, or a comma-separated list of addresses, subnets and
+ * `loopback` / `linklocal` / `uniquelocal`. Behind a load balancer it must name the balancer, or
+ * every client has its address: the per-address tracking limit and the mail-proxy address checks
+ * would see one client.
+ */
+export function trustProxy(env: NodeJS.ProcessEnv = process.env): number | string[] {
+  const raw = env.TRUST_PROXY?.trim();
+  if (!raw) return ['loopback'];
+  if (/^\d+$/.test(raw)) return Number(raw);
+  const entries = raw.split(',').map((e) => e.trim());
+  if (entries.some((e) => !/^(loopback|linklocal|uniquelocal|[0-9a-fA-F.:]+(\/\d{1,3})?)$/.test(e))) {
+    throw new ConfigError(
+      `TRUST_PROXY must be a number of hops or a comma-separated list of addresses, subnets, loopback, linklocal or uniquelocal; got "${raw}".`,
+    );
+  }
+  return entries;
+}
+
+/**
  * Tracking settings, shared by the worker (which signs tracking links) and the API (which verifies
  * them): PUBLIC_BASE_URL (where recipients reach the API; default http://localhost:$PORT),
  * TRACKING_KEY (required: signs) and TRACKING_KEY_PREVIOUS (still accepted, for a rotation).

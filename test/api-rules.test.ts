@@ -176,6 +176,50 @@ describe('API rules', () => {
     expect(trail.map((e) => e.action)).toEqual(['create', 'delete']);
   });
 
+  it('answers a create retried after its campaign was deleted: the stored 201, then 409 CAMPAIGN_DELETED', async () => {
+    const key = randomUUID();
+    const body = { name: `c-${randomUUID().slice(0, 8)}`, channel: 'email', content: EMAIL };
+    const post = () => as('editor').post('/v1/campaigns').set('Idempotency-Key', key).send(body);
+    const first = await post().expect(201);
+    await as('editor').delete(`/v1/campaigns/${first.body.id}`).expect(204);
+
+    // Within the record's retention: the first response, replayed as the idempotency rule says.
+    const replay = await post().expect(201);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(replay.body).toEqual(first.body);
+    await as('viewer').get(`/v1/campaigns/${first.body.id}`).expect(404); // still deleted
+
+    // Its record purged (after 24 h, or a first answer that was a 5xx): the key still names the
+    // deleted campaign, which is never created again.
+    await h.stack.prisma.idempotencyRecord.deleteMany({ where: { key } });
+    const late = await post();
+    expect([late.status, late.body.code]).toEqual([409, 'CAMPAIGN_DELETED']);
+    expect(late.body.detail).toContain(first.body.id);
+    await as('viewer').get(`/v1/campaigns/${first.body.id}`).expect(404);
+    const trail = await h.stack.prisma.campaignEvent.findMany({ where: { campaignId: first.body.id } });
+    expect(trail.map((e) => e.action).sort()).toEqual(['create', 'delete']);
+
+    const spec = (await request(h.app).get('/openapi.json').expect(200)).body;
+    expect(spec.paths['/v1/campaigns'].post.responses['409'].description).toMatch(/deleted/);
+  });
+
+  it('states the email rule it enforces, stricter than format: email, in the OpenAPI document', async () => {
+    const spec = (await request(h.app).get('/openapi.json').expect(200)).body;
+    const { Profile, TriggerRecipient } = spec.components.schemas;
+    expect(TriggerRecipient.properties.email.pattern).toBe(Profile.properties.email.pattern);
+    const stated = new RegExp(Profile.properties.email.pattern);
+    // Valid for format: email (RFC 5321 atext), refused by the API: the stated pattern refuses it too.
+    for (const address of ['a}b@shop.example', 'dc=s3+/o@shop.example']) {
+      expect(stated.test(address)).toBe(false);
+      const res = await as('editor')
+        .put('/v1/profiles')
+        .send({ profiles: [{ id: `p-${randomUUID()}`, email: address }] })
+        .expect(400);
+      expect(res.body.errors[0].field).toBe('profiles.0.email');
+    }
+    expect(stated.test("o'brien+news@mail.shop.example")).toBe(true);
+  });
+
   it('states every header rule in the OpenAPI document', async () => {
     const spec = (await request(h.app).get('/openapi.json').expect(200)).body;
     const patch = spec.paths['/v1/campaigns/{id}/draft'].patch;

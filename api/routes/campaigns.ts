@@ -9,6 +9,7 @@ import {
   historySchema,
   idParams,
   listQuerySchema,
+  shortPageQuerySchema,
 } from '../schemas';
 import type { Services } from '../services';
 import { toCampaign, toHistoryItem } from '../views';
@@ -19,9 +20,21 @@ export function campaignRoutes(routes: Routes, { commands, queries }: Services):
     path: '/v1/campaigns',
     tag: 'campaigns',
     summary: 'Create a draft campaign',
+    description:
+      'With `Idempotency-Key`, the campaign id derives from the key: a retry with the same key and body ' +
+      'replays the first 201 (`Idempotent-Replayed: true`) for as long as the key is kept (24 h), even when ' +
+      'the campaign was deleted since; after that, a retry whose campaign was deleted is 409 ' +
+      '`CAMPAIGN_DELETED` (a deleted campaign is never created again).',
     permission: 'edit',
     body: createCampaignSchema,
-    responses: { 201: { description: 'created', schema: campaignSchema } },
+    responses: {
+      201: { description: 'created (or the first 201, replayed)', schema: campaignSchema },
+      409: {
+        description:
+          'CAMPAIGN_DELETED: the campaign this Idempotency-Key created was deleted (its key no longer kept); ' +
+          'REQUEST_IN_PROGRESS: the first request with this key is still running (Retry-After)',
+      },
+    },
     async handler({ body, req, res }) {
       const row = await commands.create(body, commandMeta(req), idempotencyScope(req));
       res
@@ -97,14 +110,17 @@ export function campaignRoutes(routes: Routes, { commands, queries }: Services):
     path: '/v1/campaigns/:id/history',
     tag: 'campaigns',
     summary: 'Audit trail: who did what, when, on which version',
+    description: 'Oldest first, cursor-paginated (`limit` 50 by default, at most 500).',
     permission: 'read',
     params: idParams,
+    query: shortPageQuerySchema,
     responses: {
-      200: { description: 'accepted changes, oldest first', schema: historySchema },
+      200: { description: 'a page of accepted changes, oldest first', schema: historySchema },
       404: { description: 'no such campaign' },
     },
-    async handler({ params, res }) {
-      res.json({ items: (await queries.history(params.id)).map(toHistoryItem) });
+    async handler({ params, query: { limit, cursor }, res }) {
+      const { rows, nextCursor } = await queries.history(params.id, limit, cursor);
+      res.json({ items: rows.map(toHistoryItem), nextCursor });
     },
   });
 }

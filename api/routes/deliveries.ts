@@ -1,7 +1,13 @@
 /** What a campaign sent: its runs with counts, and its messages with the version each used. */
-import { messageCursor, page } from '../cursor';
+import { messageCursor, page, runCursor } from '../cursor';
 import type { Routes } from '../routing';
-import { idParams, messageListSchema, messagesQuerySchema, runListSchema } from '../schemas';
+import {
+  idParams,
+  messageListSchema,
+  messagesQuerySchema,
+  runListSchema,
+  shortPageQuerySchema,
+} from '../schemas';
 import type { Services } from '../services';
 import { toMessage, toRun } from '../views';
 
@@ -11,15 +17,20 @@ export function deliveryRoutes(routes: Routes, { deliveries, queries }: Services
     path: '/v1/campaigns/:id/runs',
     tag: 'delivery',
     summary: 'Runs of a campaign, with message counts by status',
+    description: 'Oldest first, cursor-paginated (`limit` 50 by default, at most 500).',
     permission: 'read',
     params: idParams,
+    query: shortPageQuerySchema,
     responses: {
-      200: { description: 'runs, oldest first', schema: runListSchema },
+      200: { description: 'a page of runs, oldest first', schema: runListSchema },
       404: { description: 'no such campaign' },
     },
-    async handler({ params, res }) {
+    async handler({ params, query: { limit, cursor }, res }) {
+      const after = cursor ? runCursor.decode(cursor) : undefined;
       await queries.campaign(params.id);
-      res.json({ items: (await deliveries.runs(params.id)).map(toRun) });
+      const rows = await deliveries.runs(params.id, limit, after);
+      const { rows: shown, nextCursor } = page(rows, limit, runCursor, (r) => r.number);
+      res.json({ items: shown.map(toRun), nextCursor });
     },
   });
 

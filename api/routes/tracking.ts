@@ -17,11 +17,19 @@ import { classifyHit, uaClass } from '../user-agents';
 const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
 const html = z.string().meta({ description: 'a short HTML page' });
 
+const limited = {
+  429: { description: 'this client address exceeded its rate (TRACKING_RATE_LIMIT; see Retry-After)' },
+};
+
 const page = (title: string, body: string) =>
   `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title></head>` +
   `<body style="font-family:sans-serif;max-width:32em;margin:3em auto">${body}</body></html>`;
 
-export function trackingRoutes(routes: Routes, { tracking }: Services, config: TrackingConfig): void {
+export function trackingRoutes(
+  routes: Routes,
+  { tracking, trackingRateLimit }: Services,
+  config: TrackingConfig,
+): void {
   /** The token's message, when it is valid and of `kind`; else 404. */
   const refOf = (token: string, kind: TrackingRef['kind']): TrackingRef => {
     const ref = verifyToken(config.keys, token);
@@ -47,7 +55,9 @@ export function trackingRoutes(routes: Routes, { tracking }: Services, config: T
     description:
       'Opens by Apple Mail Privacy Protection, image proxies and bots are recorded as machine opens.',
     params: tokenParams,
+    rateLimit: trackingRateLimit,
     responses: {
+      ...limited,
       200: { description: 'a transparent 1×1 GIF', schema: z.string(), contentType: 'image/gif' },
       404: { description: 'not a valid open token' },
     },
@@ -67,7 +77,9 @@ export function trackingRoutes(routes: Routes, { tracking }: Services, config: T
       'Clicks by known scanners, or within 2 s of the send, are recorded as bot clicks. The destination ' +
       'comes from the signed token only.',
     params: tokenParams,
+    rateLimit: trackingRateLimit,
     responses: {
+      ...limited,
       302: { description: 'redirect to the destination (Location)' },
       404: { description: 'not a valid click token' },
     },
@@ -86,7 +98,9 @@ export function trackingRoutes(routes: Routes, { tracking }: Services, config: T
     tag: 'tracking',
     summary: 'Unsubscribe page: asks to confirm (a GET changes nothing; link scanners fetch it too)',
     params: tokenParams,
+    rateLimit: trackingRateLimit,
     responses: {
+      ...limited,
       200: { description: 'a confirmation form that POSTs here', schema: html, contentType: 'text/html' },
       404: { description: 'not a valid unsubscribe token' },
     },
@@ -114,7 +128,9 @@ export function trackingRoutes(routes: Routes, { tracking }: Services, config: T
       'unsubscribe event.',
     idempotent: false,
     params: tokenParams,
+    rateLimit: trackingRateLimit,
     responses: {
+      ...limited,
       200: { description: 'unsubscribed', schema: html, contentType: 'text/html' },
       404: { description: 'not a valid unsubscribe token' },
     },

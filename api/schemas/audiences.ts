@@ -1,7 +1,7 @@
 /** Profiles and audiences. */
 import { z } from 'zod';
 import { consentStatusSchema } from './consent';
-import { identifier, jsonObject, name, text } from './input';
+import { emailAddress, identifier, jsonObject, name, text } from './input';
 
 const attributes = z
   .record(z.string(), z.unknown())
@@ -10,7 +10,7 @@ const attributes = z
 export const profileSchema = z
   .strictObject({
     id: identifier(200),
-    email: z.email().nullable().optional(),
+    email: emailAddress().nullable().optional(),
     phone: text(32).nullable().optional(),
     pushToken: text(4096).nullable().optional(),
     attributes: jsonObject('any JSON attributes (firstName, tier, …)').default({}),

@@ -278,8 +278,15 @@ export const historySchema = z
         requestId: z.string(),
       }),
     ),
+    nextCursor: z.string().nullable(),
   })
   .meta({ id: 'History' });
+
+/** Paging of the shorter per-campaign lists (history, runs): 50 rows by default, at most 500. */
+export const shortPageQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: text(200).optional().meta({ description: 'nextCursor of the previous page' }),
+});
 
 export const activationSchema = z
   .object({ campaign: campaignSchema, version: versionSchema })

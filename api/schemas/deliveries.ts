@@ -13,7 +13,9 @@ export const runSchema = z
     counts: z.record(z.string(), z.number().int()),
   })
   .meta({ id: 'Run' });
-export const runListSchema = z.object({ items: z.array(runSchema) }).meta({ id: 'RunList' });
+export const runListSchema = z
+  .object({ items: z.array(runSchema), nextCursor: z.string().nullable() })
+  .meta({ id: 'RunList' });
 
 export const messagesQuerySchema = z.strictObject({
   run: integerParam(1).optional(),

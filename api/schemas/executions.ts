@@ -1,7 +1,7 @@
 /** API triggers: the trigger call, its 202, executions and their per-recipient outcomes. */
 import { z } from 'zod';
 import { audienceRefSchema } from './campaigns';
-import { contextObject, identifier, jsonObject, text } from './input';
+import { contextObject, emailAddress, identifier, jsonObject, text } from './input';
 
 /** The most context a call may carry, shared and per-recipient together (JSON bytes). */
 export const MAX_CONTEXT_BYTES = 200 * 1024;
@@ -13,7 +13,7 @@ const context = (description: string) => contextObject(description);
 export const triggerRecipientSchema = z
   .strictObject({
     profileId: identifier(200).optional().meta({ description: 'an existing profile (unknown: refused)' }),
-    email: z.email().optional().meta({ description: 'email campaigns: the address to send to' }),
+    email: emailAddress().optional().meta({ description: 'email campaigns: the address to send to' }),
     phone: text(32).optional().meta({ description: 'sms campaigns: the number to send to' }),
     pushToken: text(4096).optional().meta({ description: 'push campaigns: the token to send to' }),
     profile: z

@@ -65,6 +65,19 @@ export function identifier(max: number) {
     .meta({ pattern: `^[^${FORBIDDEN}]+$`, minLength: 1, maxLength: max, description: TEXT_NOTE });
 }
 
+/**
+ * zod's email rule (no leading dot, no `..`, the last character of the local part not `.` or `'`;
+ * a dotted domain ending in 2+ letters), written without lookaheads so JSON Schema tools can draw
+ * values from it: it is stricter than `format: email`, so the document states it as the pattern.
+ */
+export const EMAIL_PATTERN =
+  "^([A-Za-z0-9_'+-]+\\.)*[A-Za-z0-9_'+-]*[A-Za-z0-9_+-]@([A-Za-z0-9][A-Za-z0-9-]*\\.)+[A-Za-z]{2,}$";
+
+/** An email address as zod checks it, with that rule stated in the OpenAPI document. */
+export function emailAddress() {
+  return z.email({ pattern: new RegExp(EMAIL_PATTERN) }).meta({ pattern: EMAIL_PATTERN });
+}
+
 const key = text(200);
 
 /** Any JSON value but null, with safe text of at most `maxText` characters everywhere (recursive). */

@@ -111,8 +111,20 @@ export class Api {
   draft = (id: string) => this.call<Draft>('GET', `/v1/campaigns/${id}/draft`);
   live = (id: string) => this.get<Version>(`/v1/campaigns/${id}/live`);
   versions = (id: string) => this.get<{ items: Version[] }>(`/v1/campaigns/${id}/versions`);
-  history = (id: string) => this.get<History>(`/v1/campaigns/${id}/history`);
-  runs = (id: string) => this.get<Runs>(`/v1/campaigns/${id}/runs`);
+  /** Every page of a paged list (history, runs: short lists, shown whole), 500 rows at a time. */
+  private async allPages<T extends { items: unknown[]; nextCursor: string | null }>(
+    path: string,
+  ): Promise<T> {
+    const first = await this.get<T>(`${path}?limit=500`);
+    for (let page = first; page.nextCursor;) {
+      page = await this.get<T>(`${path}?limit=500&cursor=${encodeURIComponent(page.nextCursor)}`);
+      first.items.push(...page.items);
+    }
+    return { ...first, nextCursor: null };
+  }
+
+  history = (id: string) => this.allPages<History>(`/v1/campaigns/${id}/history`);
+  runs = (id: string) => this.allPages<Runs>(`/v1/campaigns/${id}/runs`);
   messages = (id: string) => this.get<Messages>(`/v1/campaigns/${id}/messages?limit=50`);
 
   /** `kind` live or global; `query` holds from, to and compare when set. */

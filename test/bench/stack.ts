@@ -99,6 +99,9 @@ export async function startBenchStack(
     taskQueue,
     logger: pino({ level: 'silent' }),
     tracking: testTracking,
+    // Every pixel hit of the tracking bench comes from this one address: measure the pipeline, not
+    // the per-address limit (TRACKING_RATE_LIMIT).
+    trackingRateLimit: 1_000_000,
   });
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
