@@ -573,6 +573,19 @@ describe('HTTP API on the real stack', () => {
     expect(
       (await call('viewer', 'get', `/v1/campaigns/${c.id}/messages?status=sent`)).body.items,
     ).toHaveLength(1);
+    // Consent: the profile written with subscribed: false re-subscribes only by an explicit change.
+    const consent = await call('editor', 'post', `/v1/profiles/${p}-2/consent`, {
+      status: 'subscribed',
+      source: 'form',
+      note: 'double opt-in',
+    });
+    expect(consent.status).toBe(201);
+    const ledger = await call('viewer', 'get', `/v1/profiles/${p}-2/consent`);
+    expect(ledger.body).toMatchObject({ profileId: `${p}-2`, consent: 'subscribed' });
+    expect(ledger.body.changes.map((c: { status: string }) => c.status)).toEqual([
+      'subscribed',
+      'unsubscribed',
+    ]);
   });
 
   it('triggers an api_triggered campaign and follows its executions (the contract; rules in triggers.test.ts)', async () => {
