@@ -1,0 +1,285 @@
+/**
+ * The fault suite's scenarios for a service that must never wedge (issue 19, items 1 and 9), on real
+ * services: the API is the real Express app, the worker is `worker/main.ts` in a process of its own
+ * (with its real pool and activity slots), the receiver a real HTTP server counting each
+ * `Idempotency-Key`. Faults are injected on observable progress, never after a fixed delay.
+ */
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { Pool } from 'pg';
+import pino from 'pino';
+import request from 'supertest';
+import { v5 as uuidv5 } from 'uuid';
+import { createApp } from '../api/app';
+import { createApiKey } from '../api/auth';
+import { EXECUTION_ID_NAMESPACE } from '../api/triggers';
+import { createPrisma } from '../prisma/client';
+import { createAudience, until } from './harness/campaigns';
+import { killWorkerProcesses, startWorkerProcess, type WorkerProcess } from './harness/processes';
+import { startWebhookReceiver, type WebhookReceiver } from './harness/receivers';
+import { testDatabaseUrl, testTemporalAddress, uniqueTaskQueue } from './harness/stack';
+
+/** Messages per dispatcher batch on a network channel (activities/triggers.ts). */
+const BATCH = 50;
+/** The bound on a worker's shutdown, whatever its activities are doing (README, SHUTDOWN_TIMEOUT). */
+const SHUTDOWN_BOUND_MS = 30_000;
+
+interface Env {
+  pool: Pool;
+  app: ReturnType<typeof createApp>;
+  auth: Record<'editor' | 'publisher' | 'trigger', string>;
+  triggerKeyId: string;
+  taskQueue: string;
+}
+
+describe('the service never wedges', () => {
+  let connection: Connection;
+  let client: Client;
+  const cleanups: (() => Promise<unknown>)[] = [];
+
+  beforeAll(async () => {
+    connection = await Connection.connect({ address: testTemporalAddress() });
+    client = new Client({ connection });
+  });
+
+  afterEach(async () => {
+    await killWorkerProcesses();
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+  });
+
+  afterAll(async () => {
+    await connection?.close();
+  });
+
+  async function env(prefix: string): Promise<Env> {
+    const pool = new Pool({ connectionString: testDatabaseUrl(), max: 10, connectionTimeoutMillis: 10_000 });
+    pool.on('error', () => undefined);
+    const prisma = createPrisma(testDatabaseUrl());
+    cleanups.push(
+      () => pool.end(),
+      () => prisma.$disconnect(),
+    );
+    const taskQueue = uniqueTaskQueue(prefix);
+    const app = createApp({
+      client,
+      prisma,
+      pool,
+      taskQueue,
+      logger: pino({ level: 'silent' }),
+      webhookAllowPrivate: true,
+    });
+    const auth = {} as Env['auth'];
+    let triggerKeyId = '';
+    for (const role of ['editor', 'publisher', 'trigger'] as const) {
+      const made = await createApiKey(prisma, `${role}-${randomUUID().slice(0, 6)}`, role);
+      auth[role] = `Bearer ${made.key}`;
+      if (role === 'trigger') triggerKeyId = made.row.id;
+    }
+    return { pool, app, auth, triggerKeyId, taskQueue };
+  }
+
+  async function receiver(
+    options: Parameters<typeof startWebhookReceiver>[0] = {},
+  ): Promise<WebhookReceiver> {
+    const r = await startWebhookReceiver(options);
+    cleanups.push(() => r.close());
+    return r;
+  }
+
+  function worker(e: Env, workerEnv?: Record<string, string>): WorkerProcess {
+    return startWorkerProcess({
+      temporalAddress: testTemporalAddress(),
+      databaseUrl: testDatabaseUrl(),
+      taskQueue: e.taskQueue,
+      env: workerEnv,
+    });
+  }
+
+  /** A live api_triggered transactional webhook campaign sending to `hook`. */
+  async function liveCampaign(e: Env, hook: WebhookReceiver): Promise<string> {
+    const post = (path: string, body: object, role: keyof Env['auth']) =>
+      request(e.app).post(path).set('Authorization', e.auth[role]).send(body);
+    const created = await post(
+      '/v1/campaigns',
+      {
+        name: 'wedge',
+        type: 'api_triggered',
+        category: 'transactional',
+        channel: 'webhook',
+        content: { url: hook.url, body: 'hi' },
+      },
+      'editor',
+    );
+    expect(created.status).toBe(201);
+    expect((await post(`/v1/campaigns/${created.body.id}/activate`, {}, 'publisher')).status).toBe(200);
+    return created.body.id as string;
+  }
+
+  function trigger(e: Env, campaignId: string, profiles: string[], idempotencyKey?: string) {
+    const req = request(e.app)
+      .post(`/v1/campaigns/${campaignId}/trigger`)
+      .set('Authorization', e.auth.trigger);
+    if (idempotencyKey) req.set('Idempotency-Key', idempotencyKey);
+    return req.send({ recipients: profiles.map((profileId) => ({ profileId })) });
+  }
+
+  /** Per campaign: messages still queued, and keys the receiver accepted more than once. */
+  async function figures(e: Env, campaignIds: string[], hook: WebhookReceiver) {
+    const { rows } = await e.pool.query<{ campaign_id: string; key: string; status: string }>(
+      `SELECT campaign_id, execution_id || ':' || recipient AS key, status
+         FROM execution_messages WHERE campaign_id = ANY($1::uuid[])`,
+      [campaignIds],
+    );
+    const perCampaign = new Map(campaignIds.map((id) => [id, { messages: 0, lost: 0, duplicated: 0 }]));
+    for (const r of rows) {
+      const f = perCampaign.get(r.campaign_id)!;
+      const hits = hook.delivered.get(r.key) ?? 0;
+      f.messages += 1;
+      if (hits === 0 || r.status !== 'sent') f.lost += 1;
+      f.duplicated += Math.max(0, hits - 1);
+    }
+    return perCampaign;
+  }
+
+  it('crash and restart with 25 busy triggered campaigns and a slow receiver: all delivered, none lost, no command answers 503', async () => {
+    const CAMPAIGNS = 25;
+    const RECIPIENTS = 40;
+    const e = await env('wedge');
+    const hook = await receiver({ delayMs: 3000 });
+    const first = worker(e);
+    const { ids } = await createAudience(e.pool, RECIPIENTS);
+    const campaigns: string[] = [];
+    for (let i = 0; i < CAMPAIGNS; i += 5) {
+      campaigns.push(...(await Promise.all(Array.from({ length: 5 }, () => liveCampaign(e, hook)))));
+    }
+    const answers = await Promise.all(campaigns.map((id) => trigger(e, id, ids)));
+    expect(answers.map((a) => a.status)).toEqual(campaigns.map(() => 202));
+    // Killed once as many dispatchers as the worker runs at once (its pool, its activity slots)
+    // have claimed their queues: all of them busy, the rest waiting.
+    const claimed = async () =>
+      (
+        await e.pool.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM campaign_triggers
+            WHERE campaign_id = ANY($1::uuid[]) AND dispatch_owner IS NOT NULL`,
+          [campaigns],
+        )
+      ).rows[0].n;
+    await until(
+      'ten dispatchers claimed their queues',
+      async () => (await claimed()) >= 10,
+      60_000,
+      first.output,
+    );
+    expect(await first.stop('SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' });
+    const second = worker(e);
+    const queued = async () =>
+      (
+        await e.pool.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM execution_messages WHERE campaign_id = ANY($1::uuid[]) AND status = 'queued'`,
+          [campaigns],
+        )
+      ).rows[0].n;
+    await until(
+      'no message queued',
+      async () => (await queued()) === 0,
+      150_000,
+      () => {
+        return `${second.output()}\nreceived ${hook.received.length}`;
+      },
+    );
+    const perCampaign = await figures(e, campaigns, hook);
+    for (const [id, f] of perCampaign) {
+      expect({ id, messages: f.messages, lost: f.lost }).toEqual({ id, messages: RECIPIENTS, lost: 0 });
+      expect(f.duplicated).toBeLessThanOrEqual(BATCH); // at most the batch in flight at the kill
+    }
+    // Every campaign still answers its commands (the worker's pool is not held by stuck batches).
+    const renamed = await Promise.all(
+      campaigns.map((id) =>
+        request(e.app)
+          .patch(`/v1/campaigns/${id}`)
+          .set('Authorization', e.auth.editor)
+          .send({ name: 'after' }),
+      ),
+    );
+    expect(renamed.map((r) => r.status)).toEqual(campaigns.map(() => 200));
+  }, 300_000);
+
+  it('a call accepted while the dispatcher goes idle is sent without another call', async () => {
+    const e = await env('wake-race');
+    const hook = await receiver();
+    const w = worker(e);
+    const campaignId = await liveCampaign(e, hook);
+    const { ids } = await createAudience(e.pool, 1);
+    // A first call wakes the dispatcher; it sends, then lingers with the queue empty.
+    expect((await trigger(e, campaignId, ids)).status).toBe(202);
+    await until('the first call delivered', () => hook.delivered.size === 1, 30_000, w.output);
+    // The next call is held inside its acceptance, after it locked the queue row and read the
+    // dispatcher as awake: an uncommitted row with its execution id makes its INSERT wait.
+    const key = `race-${randomUUID()}`;
+    const executionId = uuidv5(
+      `${e.triggerKeyId}:${key}:/v1/campaigns/${campaignId}/trigger`,
+      EXECUTION_ID_NAMESPACE,
+    );
+    const holder = await e.pool.connect();
+    cleanups.push(async () => holder.release());
+    await holder.query('BEGIN');
+    await holder.query(
+      `INSERT INTO executions (id, campaign_id, version, category, status, requested_by)
+       VALUES ($1, $2, 1, 'transactional', 'failed', 'race')`,
+      [executionId, campaignId],
+    );
+    const held = trigger(e, campaignId, ids, key).then((r) => r);
+    await until(
+      'the call waits inside its acceptance',
+      async () =>
+        (
+          await e.pool.query(
+            `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'WITH q AS%'`,
+          )
+        ).rowCount! > 0,
+      10_000,
+    );
+    // Meanwhile the dispatcher goes idle: it cleared its wake mark, or it waits for the acceptance.
+    await until(
+      'the dispatcher goes idle',
+      async () =>
+        (
+          await e.pool.query(
+            `SELECT 1 FROM campaign_triggers WHERE campaign_id = $1 AND wake_at IS NULL
+             UNION ALL
+             SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock'
+                AND query LIKE '%campaign_triggers%FOR UPDATE%'`,
+            [campaignId],
+          )
+        ).rowCount! > 0,
+      30_000,
+      w.output,
+    );
+    await holder.query('ROLLBACK');
+    const answer = await held;
+    expect(answer.status).toBe(202);
+    expect(answer.body.executionId).toBe(executionId);
+    // No other call: the accepted message is sent all the same.
+    await until(
+      'the held call delivered',
+      () => hook.delivered.has(`${executionId}:0`),
+      20_000,
+      () => `${w.output()}\nreceived ${JSON.stringify(hook.received)}`,
+    );
+  }, 120_000);
+
+  it('a worker whose dispatcher is stuck on a receiver that never answers stops within the bound on SIGTERM', async () => {
+    const e = await env('wedge-stop');
+    const hook = await receiver({ delayMs: 600_000 });
+    const w = worker(e);
+    const campaignId = await liveCampaign(e, hook);
+    const { ids } = await createAudience(e.pool, 40);
+    expect((await trigger(e, campaignId, ids)).status).toBe(202);
+    await until('the dispatcher is sending', () => hook.received.length >= 10, 30_000, w.output);
+    const t = Date.now();
+    const exit = await w.stop('SIGTERM', 60_000);
+    const took = Date.now() - t;
+    expect(exit.signal).toBeNull(); // it ended itself, not the harness's SIGKILL
+    expect(took).toBeLessThan(SHUTDOWN_BOUND_MS);
+  }, 120_000);
+});
