@@ -86,13 +86,16 @@ describe('the service never wedges', () => {
     return r;
   }
 
-  function worker(e: Env, workerEnv?: Record<string, string>): WorkerProcess {
-    return startWorkerProcess({
+  /** A worker process, once it polls (a start under load can outlast the API's 10 s wait). */
+  async function worker(e: Env, workerEnv?: Record<string, string>): Promise<WorkerProcess> {
+    const w = startWorkerProcess({
       temporalAddress: testTemporalAddress(),
       databaseUrl: testDatabaseUrl(),
       taskQueue: e.taskQueue,
       env: workerEnv,
     });
+    await until('the worker polls', () => w.output().includes('worker polling'), 60_000, w.output);
+    return w;
   }
 
   /** A live api_triggered transactional webhook campaign sending to `hook`. */
@@ -146,7 +149,7 @@ describe('the service never wedges', () => {
     const RECIPIENTS = 40;
     const e = await env('wedge');
     const hook = await receiver({ delayMs: 3000 });
-    const first = worker(e);
+    const first = await worker(e);
     const { ids } = await createAudience(e.pool, RECIPIENTS);
     const campaigns: string[] = [];
     for (let i = 0; i < CAMPAIGNS; i += 5) {
@@ -171,7 +174,7 @@ describe('the service never wedges', () => {
       first.output,
     );
     expect(await first.stop('SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' });
-    const second = worker(e);
+    const second = await worker(e);
     const queued = async () =>
       (
         await e.pool.query<{ n: number }>(
@@ -207,7 +210,7 @@ describe('the service never wedges', () => {
   it('a call accepted while the dispatcher goes idle is sent without another call', async () => {
     const e = await env('wake-race');
     const hook = await receiver();
-    const w = worker(e);
+    const w = await worker(e);
     const campaignId = await liveCampaign(e, hook);
     const { ids } = await createAudience(e.pool, 1);
     // A first call wakes the dispatcher; it sends, then lingers with the queue empty.
@@ -268,18 +271,25 @@ describe('the service never wedges', () => {
     );
   }, 120_000);
 
-  it('a worker whose dispatcher is stuck on a receiver that never answers stops within the bound on SIGTERM', async () => {
+  it('a worker whose dispatcher batch is stuck (its execution row locked) stops within the bound on SIGTERM', async () => {
     const e = await env('wedge-stop');
-    const hook = await receiver({ delayMs: 600_000 });
-    const w = worker(e);
+    const hook = await receiver({ delayMs: 1000 });
+    const w = await worker(e);
     const campaignId = await liveCampaign(e, hook);
     const { ids } = await createAudience(e.pool, 40);
-    expect((await trigger(e, campaignId, ids)).status).toBe(202);
-    await until('the dispatcher is sending', () => hook.received.length >= 10, 30_000, w.output);
+    const answer = await trigger(e, campaignId, ids);
+    expect(answer.status).toBe(202);
+    // The batch cannot record its outcomes while the execution row is locked: it is stuck for good.
+    const holder = await e.pool.connect();
+    cleanups.push(async () => holder.release());
+    await holder.query('BEGIN');
+    await holder.query(`SELECT 1 FROM executions WHERE id = $1 FOR UPDATE`, [answer.body.executionId]);
+    await until('the batch is stuck on the lock', () => hook.delivered.size >= 40, 60_000, w.output);
     const t = Date.now();
     const exit = await w.stop('SIGTERM', 60_000);
     const took = Date.now() - t;
+    await holder.query('ROLLBACK');
     expect(exit.signal).toBeNull(); // it ended itself, not the harness's SIGKILL
     expect(took).toBeLessThan(SHUTDOWN_BOUND_MS);
-  }, 120_000);
+  }, 150_000);
 });

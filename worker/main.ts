@@ -4,7 +4,6 @@
  */
 import { migrate } from '../prisma/migrate';
 import { createPrisma } from '../prisma/client';
-import { Pool } from 'pg';
 import {
   connectWorker,
   databaseUrl,
@@ -14,7 +13,8 @@ import {
 } from '../runtime/config';
 import { installTemporalRuntime, logger } from '../runtime/logger';
 import { runUntilSignal } from '../runtime/shutdown';
-import { createCampaignWorker } from './worker';
+import { createPool, workerPoolSize } from '../runtime/pools';
+import { activitySlots, createCampaignWorker } from './worker';
 
 export async function startWorker(env: NodeJS.ProcessEnv = process.env) {
   const settings = temporalSettings(env);
@@ -22,11 +22,10 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env) {
   await migrate(url);
   const delivery = deliveryConfig(env);
   const prisma = createPrisma(url);
-  const pool = new Pool({ connectionString: url, max: 10 });
-  // An idle connection closed by the server (restart, shutdown) must not crash the worker.
-  pool.on('error', (error: Error & { code?: string }) =>
-    logger.warn({ code: error.code, reason: error.message }, 'idle PostgreSQL connection closed'),
-  );
+  const options = workerSettings(env);
+  // One connection per activity slot (runtime/pools.ts); an idle connection closed by the server
+  // (restart, shutdown) is logged, not fatal.
+  const pool = createPool(url, workerPoolSize(activitySlots(options)), { worker: true });
   const connection = await connectWorker(settings);
   const worker = await createCampaignWorker({
     connection,
@@ -35,7 +34,7 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env) {
     prisma,
     pool,
     delivery,
-    ...workerSettings(env),
+    ...options,
   });
   const running = worker.run();
   logger.info({ taskQueue: settings.taskQueue, address: settings.address }, 'worker polling');
