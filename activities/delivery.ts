@@ -79,6 +79,8 @@ export interface DeliveryConfig {
   transientRetry?: TransientRetry;
   /** Open/click/unsubscribe tracking added to each rendered message; none without it. */
   tracking?: TrackingConfig;
+  /** How long a delivery or dispatcher goes without progress before its heartbeats stop (./progress). */
+  stuckMs?: number;
 }
 
 /** Which run: campaign and run number. */
@@ -238,7 +240,7 @@ export function createDeliveryActivities(pool: Pool, config: DeliveryConfig) {
       // Heartbeat while waiting for the claim and while a slow batch is in flight, not only after
       // each batch (a batch of slow sends must not outlive the heartbeat timeout), but only while
       // the delivery advances: a batch stuck for good lets the attempt time out and be retried.
-      const watch = watchProgress(ctx, () => progress);
+      const watch = watchProgress(ctx, () => progress, { stuckMs: config.stuckMs });
       try {
         if (!(await claimRun(pool, input, owner))) return await countMessages(pool, input);
         await deliverBatches(ctx, input, version, owner, progress, watch);

@@ -74,8 +74,6 @@ export interface DispatchPacing {
   /** How long an empty queue is watched before the activity ends (default 5 s), and how often (100 ms). */
   lingerMs?: number;
   pollMs?: number;
-  /** How long without progress before heartbeats stop (default `STUCK_AFTER_MS`, ./progress). */
-  stuckMs?: number;
 }
 
 export function createTriggerActivities(pool: Pool, config: DeliveryConfig, pacing: DispatchPacing = {}) {
@@ -225,7 +223,7 @@ export function createTriggerActivities(pool: Pool, config: DeliveryConfig, paci
         nextDueAt: null,
       };
       // Heartbeats while the work advances (a message sent, a batch committed, a poll), not longer.
-      const watch = watchProgress(ctx, () => report.sent, { everyMs: 1000, stuckMs: pacing.stuckMs });
+      const watch = watchProgress(ctx, () => report.sent, { everyMs: 1000, stuckMs: config.stuckMs });
       // Callbacks go out beside delivery, one round at a time: a slow receiver never holds a batch.
       // Looked for after a batch with outcomes, and otherwise (retries coming due) once a second.
       let callbacksInFlight: Promise<unknown> | undefined;

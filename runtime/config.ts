@@ -154,7 +154,9 @@ export function workerSettings(env: NodeJS.ProcessEnv = process.env): WorkerSett
  * Delivery settings: SMTP_URL (smtp[s]://user:pass@host:port) sends email over SMTP, else email goes
  * to the outbox; WEBHOOK_SECRET signs webhook bodies (HMAC-SHA256); WEBHOOK_ALLOW_PRIVATE=true allows
  * webhook targets on non-public addresses (refused at send time otherwise); DELIVERY_RETRY_WINDOW
- * (default 24h) is how long a run retries transient channel errors before recording `failed`.
+ * (default 24h) is how long a run retries transient channel errors before recording `failed`;
+ * ACTIVITY_STUCK_TIMEOUT (default 90s) how long a delivery or dispatcher may go without progress
+ * before its heartbeats stop (Temporal then retries the attempt).
  */
 export function deliveryConfig(env: NodeJS.ProcessEnv = process.env): DeliveryConfig {
   let smtp: DeliveryConfig['smtp'];
@@ -178,12 +180,14 @@ export function deliveryConfig(env: NodeJS.ProcessEnv = process.env): DeliveryCo
     };
   }
   const windowMs = durationMs(env, 'DELIVERY_RETRY_WINDOW');
+  const stuckMs = durationMs(env, 'ACTIVITY_STUCK_TIMEOUT');
   return {
     tracking: trackingConfig(env),
     webhookSecret: env.WEBHOOK_SECRET ?? 'campaign-orchestrator-dev-secret',
     webhookAllowPrivate: env.WEBHOOK_ALLOW_PRIVATE === 'true',
     ...(smtp ? { smtp } : {}),
     ...(windowMs !== undefined ? { transientRetry: { windowMs } } : {}),
+    ...(stuckMs !== undefined ? { stuckMs } : {}),
   };
 }
 

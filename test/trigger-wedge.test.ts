@@ -292,4 +292,36 @@ describe('the service never wedges', () => {
     expect(exit.signal).toBeNull(); // it ended itself, not the harness's SIGKILL
     expect(took).toBeLessThan(SHUTDOWN_BOUND_MS);
   }, 150_000);
+
+  it('a dispatcher batch stuck for good stops heartbeating: Temporal retries the attempt', async () => {
+    const e = await env('wedge-beat');
+    const hook = await receiver({ delayMs: 200 });
+    const w = await worker(e, { ACTIVITY_STUCK_TIMEOUT: '2s' });
+    const campaignId = await liveCampaign(e, hook);
+    const { ids } = await createAudience(e.pool, 20);
+    const answer = await trigger(e, campaignId, ids);
+    expect(answer.status).toBe(202);
+    const holder = await e.pool.connect();
+    cleanups.push(async () => holder.release());
+    await holder.query('BEGIN');
+    await holder.query(`SELECT 1 FROM executions WHERE id = $1 FOR UPDATE`, [answer.body.executionId]);
+    await until('the batch sent and is stuck on the lock', () => hook.delivered.size >= 20, 30_000, w.output);
+    // No progress for 2 s: no heartbeat, so the heartbeat timeout (10 s) fails the attempt.
+    const handle = client.workflow.getHandle(`campaign-${campaignId}`);
+    const attempt = async () => (await handle.describe()).raw.pendingActivities?.[0]?.attempt ?? 0;
+    await until('a second attempt', async () => (await attempt()) >= 2, 40_000, w.output);
+    await holder.query('ROLLBACK');
+    await until(
+      'everything recorded',
+      async () =>
+        (
+          await e.pool.query(
+            `SELECT 1 FROM execution_messages WHERE execution_id = $1 AND status = 'queued'`,
+            [answer.body.executionId],
+          )
+        ).rowCount === 0,
+      60_000,
+      w.output,
+    );
+  }, 150_000);
 });
