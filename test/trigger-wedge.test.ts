@@ -2,40 +2,43 @@
  * The fault suite's scenarios for a service that must never wedge (issue 19, items 1 and 9), on real
  * services: the API is the real Express app, the worker is `worker/main.ts` in a process of its own
  * (with its real pool and activity slots), the receiver a real HTTP server counting each
- * `Idempotency-Key`. Faults are injected on observable progress, never after a fixed delay.
+ * `Idempotency-Key`. Faults are injected on observable progress, never after a fixed delay. (The
+ * bounded shutdown has its own suite, test/shutdown.test.ts.)
  */
+import { appendFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { Pool } from 'pg';
-import pino from 'pino';
 import request from 'supertest';
 import { v5 as uuidv5 } from 'uuid';
-import { createApp } from '../api/app';
-import { createApiKey } from '../api/auth';
 import { EXECUTION_ID_NAMESPACE } from '../api/triggers';
-import { createPrisma } from '../prisma/client';
 import { createAudience, until } from './harness/campaigns';
-import { killWorkerProcesses, startWorkerProcess, type WorkerProcess } from './harness/processes';
-import { startWebhookReceiver, type WebhookReceiver } from './harness/receivers';
-import { testDatabaseUrl, testTemporalAddress, uniqueTaskQueue } from './harness/stack';
+import { killWorkerProcesses } from './harness/processes';
+import type { WebhookReceiver } from './harness/receivers';
+import { testTemporalAddress } from './harness/stack';
+import {
+  liveCampaign,
+  lockExecution,
+  receiver,
+  trigger,
+  triggerEnv,
+  workerProcess,
+  type Cleanups,
+  type TriggerEnv,
+} from './harness/trigger-env';
 
 /** Messages per dispatcher batch on a network channel (activities/triggers.ts). */
 const BATCH = 50;
-/** The bound on a worker's shutdown, whatever its activities are doing (README, SHUTDOWN_TIMEOUT). */
-const SHUTDOWN_BOUND_MS = 30_000;
 
-interface Env {
-  pool: Pool;
-  app: ReturnType<typeof createApp>;
-  auth: Record<'editor' | 'publisher' | 'trigger', string>;
-  triggerKeyId: string;
-  taskQueue: string;
+/** `FAULT_REPORT=<file>` appends each scenario's measured figures there (as test/trigger-faults.test.ts). */
+function report(scenario: string, figures: Record<string, unknown>): void {
+  const file = process.env.FAULT_REPORT;
+  if (file) appendFileSync(file, `${JSON.stringify({ scenario, ...figures })}\n`);
 }
 
 describe('the service never wedges', () => {
   let connection: Connection;
   let client: Client;
-  const cleanups: (() => Promise<unknown>)[] = [];
+  const cleanups: Cleanups = [];
 
   beforeAll(async () => {
     connection = await Connection.connect({ address: testTemporalAddress() });
@@ -51,83 +54,8 @@ describe('the service never wedges', () => {
     await connection?.close();
   });
 
-  async function env(prefix: string): Promise<Env> {
-    const pool = new Pool({ connectionString: testDatabaseUrl(), max: 10, connectionTimeoutMillis: 10_000 });
-    pool.on('error', () => undefined);
-    const prisma = createPrisma(testDatabaseUrl());
-    cleanups.push(
-      () => pool.end(),
-      () => prisma.$disconnect(),
-    );
-    const taskQueue = uniqueTaskQueue(prefix);
-    const app = createApp({
-      client,
-      prisma,
-      pool,
-      taskQueue,
-      logger: pino({ level: 'silent' }),
-      webhookAllowPrivate: true,
-    });
-    const auth = {} as Env['auth'];
-    let triggerKeyId = '';
-    for (const role of ['editor', 'publisher', 'trigger'] as const) {
-      const made = await createApiKey(prisma, `${role}-${randomUUID().slice(0, 6)}`, role);
-      auth[role] = `Bearer ${made.key}`;
-      if (role === 'trigger') triggerKeyId = made.row.id;
-    }
-    return { pool, app, auth, triggerKeyId, taskQueue };
-  }
-
-  async function receiver(
-    options: Parameters<typeof startWebhookReceiver>[0] = {},
-  ): Promise<WebhookReceiver> {
-    const r = await startWebhookReceiver(options);
-    cleanups.push(() => r.close());
-    return r;
-  }
-
-  /** A worker process, once it polls (a start under load can outlast the API's 10 s wait). */
-  async function worker(e: Env, workerEnv?: Record<string, string>): Promise<WorkerProcess> {
-    const w = startWorkerProcess({
-      temporalAddress: testTemporalAddress(),
-      databaseUrl: testDatabaseUrl(),
-      taskQueue: e.taskQueue,
-      env: workerEnv,
-    });
-    await until('the worker polls', () => w.output().includes('worker polling'), 60_000, w.output);
-    return w;
-  }
-
-  /** A live api_triggered transactional webhook campaign sending to `hook`. */
-  async function liveCampaign(e: Env, hook: WebhookReceiver): Promise<string> {
-    const post = (path: string, body: object, role: keyof Env['auth']) =>
-      request(e.app).post(path).set('Authorization', e.auth[role]).send(body);
-    const created = await post(
-      '/v1/campaigns',
-      {
-        name: 'wedge',
-        type: 'api_triggered',
-        category: 'transactional',
-        channel: 'webhook',
-        content: { url: hook.url, body: 'hi' },
-      },
-      'editor',
-    );
-    expect(created.status).toBe(201);
-    expect((await post(`/v1/campaigns/${created.body.id}/activate`, {}, 'publisher')).status).toBe(200);
-    return created.body.id as string;
-  }
-
-  function trigger(e: Env, campaignId: string, profiles: string[], idempotencyKey?: string) {
-    const req = request(e.app)
-      .post(`/v1/campaigns/${campaignId}/trigger`)
-      .set('Authorization', e.auth.trigger);
-    if (idempotencyKey) req.set('Idempotency-Key', idempotencyKey);
-    return req.send({ recipients: profiles.map((profileId) => ({ profileId })) });
-  }
-
-  /** Per campaign: messages still queued, and keys the receiver accepted more than once. */
-  async function figures(e: Env, campaignIds: string[], hook: WebhookReceiver) {
+  /** Per campaign: its messages, those not delivered, and 2xx answers beyond the first per key. */
+  async function figures(e: TriggerEnv, campaignIds: string[], hook: WebhookReceiver) {
     const { rows } = await e.pool.query<{ campaign_id: string; key: string; status: string }>(
       `SELECT campaign_id, execution_id || ':' || recipient AS key, status
          FROM execution_messages WHERE campaign_id = ANY($1::uuid[])`,
@@ -147,14 +75,15 @@ describe('the service never wedges', () => {
   it('crash and restart with 25 busy triggered campaigns and a slow receiver: all delivered, none lost, no command answers 503', async () => {
     const CAMPAIGNS = 25;
     const RECIPIENTS = 40;
-    const e = await env('wedge');
-    const hook = await receiver({ delayMs: 3000 });
-    const first = await worker(e);
+    const e = await triggerEnv(client, cleanups, 'wedge');
+    const hook = await receiver(cleanups, { delayMs: 3000 });
+    const first = await workerProcess(e);
     const { ids } = await createAudience(e.pool, RECIPIENTS);
     const campaigns: string[] = [];
     for (let i = 0; i < CAMPAIGNS; i += 5) {
       campaigns.push(...(await Promise.all(Array.from({ length: 5 }, () => liveCampaign(e, hook)))));
     }
+    const triggeredAt = Date.now();
     const answers = await Promise.all(campaigns.map((id) => trigger(e, id, ids)));
     expect(answers.map((a) => a.status)).toEqual(campaigns.map(() => 202));
     // Killed once as many dispatchers as the worker runs at once (its pool, its activity slots)
@@ -174,7 +103,8 @@ describe('the service never wedges', () => {
       first.output,
     );
     expect(await first.stop('SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' });
-    const second = await worker(e);
+    const receivedAtKill = hook.received.length;
+    const second = await workerProcess(e);
     const queued = async () =>
       (
         await e.pool.query<{ n: number }>(
@@ -190,7 +120,16 @@ describe('the service never wedges', () => {
         return `${second.output()}\nreceived ${hook.received.length}`;
       },
     );
+    const settledMs = Date.now() - triggeredAt;
     const perCampaign = await figures(e, campaigns, hook);
+    const all = [...perCampaign.values()];
+    report('25 busy triggered campaigns, worker SIGKILLed, restarted', {
+      messages: all.reduce((n, f) => n + f.messages, 0),
+      lost: all.reduce((n, f) => n + f.lost, 0),
+      duplicated: all.reduce((n, f) => n + f.duplicated, 0),
+      receivedAtKill,
+      settledMs,
+    });
     for (const [id, f] of perCampaign) {
       expect({ id, messages: f.messages, lost: f.lost }).toEqual({ id, messages: RECIPIENTS, lost: 0 });
       expect(f.duplicated).toBeLessThanOrEqual(BATCH); // at most the batch in flight at the kill
@@ -208,9 +147,9 @@ describe('the service never wedges', () => {
   }, 300_000);
 
   it('a call accepted while the dispatcher goes idle is sent without another call', async () => {
-    const e = await env('wake-race');
-    const hook = await receiver();
-    const w = await worker(e);
+    const e = await triggerEnv(client, cleanups, 'wake-race');
+    const hook = await receiver(cleanups);
+    const w = await workerProcess(e);
     const campaignId = await liveCampaign(e, hook);
     const { ids } = await createAudience(e.pool, 1);
     // A first call wakes the dispatcher; it sends, then lingers with the queue empty.
@@ -271,46 +210,21 @@ describe('the service never wedges', () => {
     );
   }, 120_000);
 
-  it('a worker whose dispatcher batch is stuck (its execution row locked) stops within the bound on SIGTERM', async () => {
-    const e = await env('wedge-stop');
-    const hook = await receiver({ delayMs: 1000 });
-    const w = await worker(e);
-    const campaignId = await liveCampaign(e, hook);
-    const { ids } = await createAudience(e.pool, 40);
-    const answer = await trigger(e, campaignId, ids);
-    expect(answer.status).toBe(202);
-    // The batch cannot record its outcomes while the execution row is locked: it is stuck for good.
-    const holder = await e.pool.connect();
-    cleanups.push(async () => holder.release());
-    await holder.query('BEGIN');
-    await holder.query(`SELECT 1 FROM executions WHERE id = $1 FOR UPDATE`, [answer.body.executionId]);
-    await until('the batch is stuck on the lock', () => hook.delivered.size >= 40, 60_000, w.output);
-    const t = Date.now();
-    const exit = await w.stop('SIGTERM', 60_000);
-    const took = Date.now() - t;
-    await holder.query('ROLLBACK');
-    expect(exit.signal).toBeNull(); // it ended itself, not the harness's SIGKILL
-    expect(took).toBeLessThan(SHUTDOWN_BOUND_MS);
-  }, 150_000);
-
   it('a dispatcher batch stuck for good stops heartbeating: Temporal retries the attempt', async () => {
-    const e = await env('wedge-beat');
-    const hook = await receiver({ delayMs: 200 });
-    const w = await worker(e, { ACTIVITY_STUCK_TIMEOUT: '2s' });
+    const e = await triggerEnv(client, cleanups, 'wedge-beat');
+    const hook = await receiver(cleanups, { delayMs: 200 });
+    const w = await workerProcess(e, { ACTIVITY_STUCK_TIMEOUT: '2s' });
     const campaignId = await liveCampaign(e, hook);
     const { ids } = await createAudience(e.pool, 20);
     const answer = await trigger(e, campaignId, ids);
     expect(answer.status).toBe(202);
-    const holder = await e.pool.connect();
-    cleanups.push(async () => holder.release());
-    await holder.query('BEGIN');
-    await holder.query(`SELECT 1 FROM executions WHERE id = $1 FOR UPDATE`, [answer.body.executionId]);
+    const lock = await lockExecution(e, cleanups, answer.body.executionId);
     await until('the batch sent and is stuck on the lock', () => hook.delivered.size >= 20, 30_000, w.output);
     // No progress for 2 s: no heartbeat, so the heartbeat timeout (10 s) fails the attempt.
     const handle = client.workflow.getHandle(`campaign-${campaignId}`);
     const attempt = async () => (await handle.describe()).raw.pendingActivities?.[0]?.attempt ?? 0;
     await until('a second attempt', async () => (await attempt()) >= 2, 40_000, w.output);
-    await holder.query('ROLLBACK');
+    await lock.release();
     await until(
       'everything recorded',
       async () =>
