@@ -5,7 +5,7 @@
  * never record its outcomes), end by themselves within 30 s of SIGTERM / SIGINT (SHUTDOWN_TIMEOUT,
  * 25 s by default).
  */
-import { mkdtempSync } from 'node:fs';
+import { appendFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -57,18 +57,24 @@ describe('a stop is bounded', () => {
     return lock;
   }
 
-  /** Sends `signal`, waits (up to 60 s, then SIGKILL), and says how it ended and how long it took. */
-  async function timedStop(p: WorkerProcess, signal: NodeJS.Signals) {
+  /**
+   * Sends `signal`, waits (up to 60 s, then SIGKILL), and says how it ended and how long it took
+   * (appended to `FAULT_REPORT` when set).
+   */
+  async function timedStop(p: WorkerProcess, signal: NodeJS.Signals, what: string) {
     const t = Date.now();
     const exit = await p.stop(signal, 60_000);
-    return { exit, took: Date.now() - t };
+    const took = Date.now() - t;
+    const file = process.env.FAULT_REPORT;
+    if (file) appendFileSync(file, `${JSON.stringify({ scenario: what, signal, exit, took })}\n`);
+    return { exit, took };
   }
 
   it('a worker process whose dispatcher batch is stuck stops within the bound on SIGTERM', async () => {
     const e = await triggerEnv(client, cleanups, 'stop-worker');
     const w = await workerProcess(e);
     const lock = await stuckBatch(e, w);
-    const { exit, took } = await timedStop(w, 'SIGTERM');
+    const { exit, took } = await timedStop(w, 'SIGTERM', 'worker process, stuck batch');
     await lock.release();
     expect(exit.signal).toBeNull(); // it ended itself, not the harness's SIGKILL
     expect(took).toBeLessThan(SHUTDOWN_BOUND_MS);
@@ -91,7 +97,7 @@ describe('a stop is bounded', () => {
     );
     const port = /API +http:\/\/localhost:(\d+)/.exec(started.output())![1];
     const lock = await stuckBatch({ ...e, app: `http://127.0.0.1:${port}` }, started);
-    const { exit, took } = await timedStop(started, 'SIGINT');
+    const { exit, took } = await timedStop(started, 'SIGINT', 'npm start, stuck batch');
     await lock.release();
     expect(exit.signal).toBeNull();
     expect(took).toBeLessThan(SHUTDOWN_BOUND_MS);
