@@ -1,9 +1,10 @@
 /**
  * The PostgreSQL pools of the worker and the API, sized and bounded in one place. A pool that cannot
  * hand out a connection within `POOL_CONNECTION_TIMEOUT_MS` rejects (an activity fails and Temporal
- * retries it; a request answers 503) instead of waiting for ever. The worker's pool is derived from
- * its activity slots: every activity holds at most one connection in a transaction at a time and
- * never takes a second one inside it, so with a connection per slot no transaction waits on another.
+ * retries it; an API request fails with a 500) instead of waiting for ever. The worker's pool is
+ * derived from its activity slots: every activity holds at most one connection in a transaction at
+ * a time and never takes a second one inside it, so with a connection per slot no transaction waits
+ * on another.
  */
 import { Pool } from 'pg';
 import { logger } from './logger';
