@@ -108,8 +108,8 @@ export function createTriggerActivities(pool: Pool, config: DeliveryConfig, paci
 
   /** Sends one execution's queued messages: its outcomes, and the messages a transient error left queued. */
   async function sendExecution(
-    client: PoolClient,
     input: DispatchInput,
+    content: CampaignContent,
     executionId: string,
     messages: QueuedMessage[],
     onSent: () => void,
@@ -117,7 +117,6 @@ export function createTriggerActivities(pool: Pool, config: DeliveryConfig, paci
     const outcomes: MessageOutcome[] = [];
     const transient: Transient[] = [];
     const { version, category } = messages[0];
-    const content = await contentOf(client, input.campaignId, version);
     const refused = messages.filter((m) => m.profile_id !== null && !m.known);
     for (const m of refused) {
       outcomes.push({
@@ -173,6 +172,11 @@ export function createTriggerActivities(pool: Pool, config: DeliveryConfig, paci
   ) {
     const byExecution = new Map<string, QueuedMessage[]>();
     for (const m of queued) byExecution.set(m.execution_id, [...(byExecution.get(m.execution_id) ?? []), m]);
+    // The versions' contents first, one query at a time on the batch's connection.
+    const byVersion = new Map<number, CampaignContent>();
+    for (const { version } of queued) {
+      if (!byVersion.has(version)) byVersion.set(version, await contentOf(client, input.campaignId, version));
+    }
     const width = sender.isNetwork(input.channel) ? (config.networkConcurrency ?? 10) : 1;
     const waves: Array<Array<[string, QueuedMessage[]]>> = [];
     let size = Infinity;
@@ -188,7 +192,9 @@ export function createTriggerActivities(pool: Pool, config: DeliveryConfig, paci
     const transient: Transient[] = [];
     for (const wave of waves) {
       const sent = await Promise.all(
-        wave.map(([id, messages]) => sendExecution(client, input, id, messages, onSent)),
+        wave.map(([id, messages]) =>
+          sendExecution(input, byVersion.get(messages[0].version)!, id, messages, onSent),
+        ),
       );
       for (const r of sent) {
         outcomes.push(...r.outcomes);
