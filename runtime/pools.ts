@@ -2,9 +2,10 @@
  * The PostgreSQL pools of the worker and the API, sized and bounded in one place. A pool that cannot
  * hand out a connection within `POOL_CONNECTION_TIMEOUT_MS` rejects (an activity fails and Temporal
  * retries it; an API request fails with a 500) instead of waiting for ever. The worker's pool is
- * derived from its activity slots: every activity holds at most one connection in a transaction at
- * a time and never takes a second one inside it, so with a connection per slot no transaction waits
- * on another.
+ * derived from its activity slots: a connection per slot, and a spare. No transaction takes a second
+ * connection inside it, so a full pool only makes a new transaction wait (at most the timeout), never
+ * one waiting on another; an outbox run's parallel lanes (3 transactions) and a dispatcher's outcome
+ * callbacks beside its batch are what can ask for more than one connection per slot.
  */
 import { Pool } from 'pg';
 import { logger } from './logger';
