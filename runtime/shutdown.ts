@@ -15,8 +15,8 @@ export function describeStartupError(error: unknown): string {
 /**
  * Starts a part of the service, then stops it cleanly on SIGINT/SIGTERM, in bounded time: a stop that
  * has not finished within `boundMs` (SHUTDOWN_TIMEOUT, e.g. an activity stuck past the worker's grace
- * time) is given up on, said, and the process exits 1. A failed start
- * prints one sentence and exits 1.
+ * time) is given up on, said, and the process exits 1. A failed start prints one sentence and
+ * exits 1.
  */
 export async function runUntilSignal(
   what: string,

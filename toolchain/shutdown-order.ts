@@ -1,6 +1,6 @@
 /**
  * What `npm start` and `npm run start:cluster` started, stopped in reverse order on SIGINT or
- * SIGTERM (once; a second signal exits at once), or by the caller after a failed start. The stop is
+ * SIGTERM (once, however many signals come), or by the caller after a failed start. The stop is
  * bounded (SHUTDOWN_TIMEOUT, 25 s by default): each part gets what is left of the bound, less a
  * reserve for the parts after it, and a part that has not stopped by then is given up on (said) so
  * the parts after it (PostgreSQL, Temporal) still stop; the process then exits.
@@ -37,10 +37,8 @@ export function stopInReverseOnSignal(options: { verbose?: boolean; boundMs?: nu
   };
   let stopping = false;
   const onSignal = (signal: string) => {
-    if (stopping) {
-      say(`${signal} again: exiting now.`);
-      process.exit(1);
-    }
+    // Once: a Ctrl-C reaches us both from the terminal and relayed by npm/tsx. The stop is bounded.
+    if (stopping) return;
     stopping = true;
     say(`${signal}: shutting down…`);
     void stopAll().then(() => {
