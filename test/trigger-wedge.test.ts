@@ -8,13 +8,16 @@
 import { appendFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
+import pino from 'pino';
 import request from 'supertest';
 import { v5 as uuidv5 } from 'uuid';
+import { createApp } from '../api/app';
 import { EXECUTION_ID_NAMESPACE } from '../api/triggers';
+import { createPrisma } from '../prisma/client';
 import { createAudience, until } from './harness/campaigns';
 import { killWorkerProcesses } from './harness/processes';
 import type { WebhookReceiver } from './harness/receivers';
-import { testTemporalAddress } from './harness/stack';
+import { testDatabaseUrl, testTemporalAddress } from './harness/stack';
 import {
   liveCampaign,
   lockExecution,
@@ -201,11 +204,11 @@ describe('the service never wedges', () => {
     const answer = await held;
     expect(answer.status).toBe(202);
     expect(answer.body.executionId).toBe(executionId);
-    // No other call: the accepted message is sent all the same.
+    // No other call: the accepted message is sent all the same, at once (not left for the sweep).
     await until(
       'the held call delivered',
       () => hook.delivered.has(`${executionId}:0`),
-      20_000,
+      5_000,
       () => `${w.output()}\nreceived ${JSON.stringify(hook.received)}`,
     );
   }, 120_000);
@@ -238,4 +241,35 @@ describe('the service never wedges', () => {
       w.output,
     );
   }, 150_000);
+
+  it('a call whose wake-up signal was lost (the API could not reach Temporal) is sent by the sweep', async () => {
+    const e = await triggerEnv(client, cleanups, 'wake-lost');
+    const hook = await receiver(cleanups);
+    const w = await workerProcess(e);
+    const campaignId = await liveCampaign(e, hook);
+    const { ids } = await createAudience(e.pool, 1);
+    // An API whose Temporal is unreachable: the call is accepted (durable), its signal fails.
+    const unreachable = Connection.lazy({ address: '127.0.0.1:1' });
+    cleanups.push(() => unreachable.close());
+    const prisma = createPrisma(testDatabaseUrl());
+    cleanups.push(() => prisma.$disconnect());
+    const cut = createApp({
+      client: new Client({ connection: unreachable }),
+      prisma,
+      pool: e.pool,
+      taskQueue: e.taskQueue,
+      logger: pino({ level: 'silent' }),
+      webhookAllowPrivate: true,
+      commandTimeoutMs: 1000,
+    });
+    const answer = await trigger({ ...e, app: cut }, campaignId, ids);
+    expect(answer.status).toBe(202);
+    // No other call: the worker's sweep wakes the dispatcher.
+    await until(
+      'the call delivered',
+      () => hook.delivered.has(`${answer.body.executionId}:0`),
+      30_000,
+      w.output,
+    );
+  }, 120_000);
 });

@@ -4,7 +4,9 @@
  */
 import { migrate } from '../prisma/migrate';
 import { createPrisma } from '../prisma/client';
+import { Client } from '@temporalio/client';
 import {
+  connectClient,
   connectWorker,
   databaseUrl,
   deliveryConfig,
@@ -14,6 +16,7 @@ import {
 import { installTemporalRuntime, logger } from '../runtime/logger';
 import { runUntilSignal } from '../runtime/shutdown';
 import { createPool, workerPoolSize } from '../runtime/pools';
+import { startWakeSweep } from './wake-sweep';
 import { activitySlots, createCampaignWorker } from './worker';
 
 export async function startWorker(env: NodeJS.ProcessEnv = process.env) {
@@ -37,12 +40,20 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env) {
     ...options,
   });
   const running = worker.run();
+  // Wakes dispatchers whose wake-up signal was lost (./wake-sweep).
+  const clientConnection = await connectClient(settings);
+  const sweep = startWakeSweep(
+    pool,
+    new Client({ connection: clientConnection, namespace: settings.namespace }),
+  );
   logger.info({ taskQueue: settings.taskQueue, address: settings.address }, 'worker polling');
   return {
     running,
     async stop() {
+      await sweep.stop();
       worker.shutdown();
       await running;
+      await clientConnection.close();
       await connection.close();
       await prisma.$disconnect();
       await pool.end();
