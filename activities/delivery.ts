@@ -14,8 +14,8 @@
  *   attempts of one run never send at the same time, and a retry resends nothing a live attempt
  *   sent. A batch interrupted by a crash is sent again by the retry (network channels: at least
  *   once, with a stable key per message for receivers to deduplicate).
- * `deliverRun` heartbeats on a short interval and after every message, so a slow batch does not
- * outlive the heartbeat timeout; a cancel it did not ask for (worker shutdown) fails the attempt so
+ * `deliverRun` heartbeats on a short interval while it advances (./progress), so a slow batch does not
+ * outlive the heartbeat timeout and a stuck one lets the attempt time out and retry; a cancel it did not ask for (worker shutdown) fails the attempt so
  * Temporal retries it elsewhere; transient channel errors leave recipients pending and fail the
  * attempt with a back-off of the run's own (see `TransientRetry`).
  *
@@ -42,6 +42,7 @@ import {
   setRecipientCount,
   snapshotAudience,
 } from './run-store';
+import { watchProgress, type ProgressWatch } from './progress';
 import { createBatchSender, type BatchResult } from './send';
 
 /**
@@ -78,6 +79,8 @@ export interface DeliveryConfig {
   transientRetry?: TransientRetry;
   /** Open/click/unsubscribe tracking added to each rendered message; none without it. */
   tracking?: TrackingConfig;
+  /** How long a delivery or dispatcher goes without progress before its heartbeats stop (./progress). */
+  stuckMs?: number;
 }
 
 /** Which run: campaign and run number. */
@@ -122,6 +125,7 @@ export function createDeliveryActivities(pool: Pool, config: DeliveryConfig) {
     version: CampaignVersion,
     owner: string,
     progress: { sent: number },
+    watch: ProgressWatch,
   ): Promise<void> {
     const network = sender.isNetwork(input.channel);
     let batch = network ? (config.networkBatch ?? 50) : (config.outboxBatch ?? 4000);
@@ -155,7 +159,7 @@ export function createDeliveryActivities(pool: Pool, config: DeliveryConfig) {
           giveUp,
           onSent: () => {
             progress.sent++;
-            ctx.heartbeat(progress);
+            watch.advance();
           },
         });
         await recordOutcomes(client, input, result.outcomes, run.now);
@@ -171,7 +175,7 @@ export function createDeliveryActivities(pool: Pool, config: DeliveryConfig) {
           return;
         }
         if (!network) progress.sent += result.outcomes.length;
-        ctx.heartbeat(progress);
+        watch.advance();
         const sentSome = result.outcomes.some((o) => o.status === 'sent' || o.status === 'delivered');
         if (result.transient.length > 0) {
           // The batch's other outcomes are committed; its transient recipients stay pending.
@@ -190,6 +194,7 @@ export function createDeliveryActivities(pool: Pool, config: DeliveryConfig) {
           const read = result.outcomes.length + result.transient.length;
           const wait = (read / version.throttle) * 1000 - (Date.now() - started);
           if (wait > 0) await ctx.sleep(wait).catch(() => undefined);
+          watch.advance();
         }
       }
     };
@@ -233,13 +238,12 @@ export function createDeliveryActivities(pool: Pool, config: DeliveryConfig) {
       const owner = `${info.workflowExecution?.runId ?? '-'}:${info.activityId}:${info.attempt}`;
       const progress = { sent: 0 };
       // Heartbeat while waiting for the claim and while a slow batch is in flight, not only after
-      // each batch: a batch of slow sends must not outlive the heartbeat timeout.
-      const every = Math.max(200, Math.min(2000, (info.heartbeatTimeoutMs ?? 10_000) / 5));
-      ctx.heartbeat(progress);
-      const beat = setInterval(() => ctx.heartbeat(progress), every);
+      // each batch (a batch of slow sends must not outlive the heartbeat timeout), but only while
+      // the delivery advances: a batch stuck for good lets the attempt time out and be retried.
+      const watch = watchProgress(ctx, () => progress, { stuckMs: config.stuckMs });
       try {
         if (!(await claimRun(pool, input, owner))) return await countMessages(pool, input);
-        await deliverBatches(ctx, input, version, owner, progress);
+        await deliverBatches(ctx, input, version, owner, progress, watch);
         if (ctx.cancellationSignal.aborted && (await runStatus(pool, input)) === 'running') {
           if (!ctx.cancellationDetails?.cancelRequested) {
             // Not a stop: the worker is shutting down (or this attempt timed out). Fail the attempt
@@ -258,7 +262,7 @@ export function createDeliveryActivities(pool: Pool, config: DeliveryConfig) {
         }
         return await countMessages(pool, input);
       } finally {
-        clearInterval(beat);
+        watch.stop();
       }
     },
 

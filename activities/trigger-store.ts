@@ -146,11 +146,11 @@ export async function retryLater(
 
 /** The content of `version`, for rendering. */
 export async function versionContent(
-  pool: Pool,
+  client: PoolClient,
   campaignId: string,
   version: number,
 ): Promise<CampaignContent> {
-  const { rows } = await pool.query<{ content: CampaignContent }>(
+  const { rows } = await client.query<{ content: CampaignContent }>(
     `SELECT content FROM campaign_versions WHERE campaign_id = $1 AND number = $2`,
     [campaignId, version],
   );
@@ -287,12 +287,15 @@ export async function refreshWake(pool: Pool, campaignId: string): Promise<void>
 }
 
 /**
- * Lets the dispatcher go idle: clears the wake mark first (a call accepted from now on signals the
- * workflow), then looks for work accepted before that: false (stay awake) when there is some.
+ * Lets the dispatcher go idle, in the caller's transaction, serialised with acceptances on the queue
+ * row: FOR UPDATE waits for every acceptance in flight (each holds FOR KEY SHARE until it commits)
+ * and holds back new ones until this commits. So an acceptance either committed before, and its
+ * work is seen here (false: stay awake, the wake mark refreshed), or locks the row after, reads the
+ * wake mark cleared and signals the workflow: a call accepted is always sent without another call.
  */
-export async function goIdle(pool: Pool, campaignId: string): Promise<boolean> {
-  await pool.query(`UPDATE campaign_triggers SET wake_at = NULL WHERE campaign_id = $1`, [campaignId]);
-  const { rows } = await pool.query<{ busy: boolean }>(
+export async function goIdle(client: PoolClient, campaignId: string): Promise<boolean> {
+  await client.query(`SELECT 1 FROM campaign_triggers WHERE campaign_id = $1 FOR UPDATE`, [campaignId]);
+  const { rows } = await client.query<{ busy: boolean }>(
     `SELECT EXISTS (SELECT 1 FROM execution_messages WHERE campaign_id = $1 AND status = 'queued'
                       AND (retry_at IS NULL OR retry_at <= now()))
          OR EXISTS (SELECT 1 FROM executions WHERE campaign_id = $1 AND status = 'accepted'
@@ -300,6 +303,9 @@ export async function goIdle(pool: Pool, campaignId: string): Promise<boolean> {
                        AND (execute_at IS NULL OR execute_at <= now())) AS busy`,
     [campaignId],
   );
-  if (rows[0].busy) await refreshWake(pool, campaignId);
+  await client.query(
+    `UPDATE campaign_triggers SET wake_at = CASE WHEN $2 THEN now() END WHERE campaign_id = $1`,
+    [campaignId, rows[0].busy],
+  );
   return !rows[0].busy;
 }

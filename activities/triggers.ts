@@ -19,12 +19,13 @@
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { LRUCache } from 'lru-cache';
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type { CampaignContent, Channel } from '../domain/types';
 import { inTransaction } from '../readmodel/sql';
 import { finishCallbacks, sendCallbacks } from './callbacks';
 import type { DeliveryConfig } from './delivery';
 import { createWebhookSender } from './channels';
+import { watchProgress } from './progress';
 import { createBatchSender, type Recipient } from './send';
 import {
   claimQueue,
@@ -86,12 +87,20 @@ export function createTriggerActivities(pool: Pool, config: DeliveryConfig, paci
     attempts: 1, // retried by the callback's own back-off (./callbacks)
   });
   const contents = new LRUCache<string, CampaignContent>({ max: 1000 });
-  /** A version's content: immutable, so read once per worker. */
-  async function contentOf(campaignId: string, version: number): Promise<CampaignContent> {
+  /**
+   * A version's content: immutable, so read once per worker. Read on the batch's own connection:
+   * nothing inside a transaction takes a second connection from the pool (ten batches waiting for
+   * one would hold the whole pool for ever).
+   */
+  async function contentOf(
+    client: PoolClient,
+    campaignId: string,
+    version: number,
+  ): Promise<CampaignContent> {
     const key = `${campaignId}:${version}`;
     let content = contents.get(key);
     if (!content) {
-      content = await versionContent(pool, campaignId, version);
+      content = await versionContent(client, campaignId, version);
       contents.set(key, content);
     }
     return content;
@@ -100,6 +109,7 @@ export function createTriggerActivities(pool: Pool, config: DeliveryConfig, paci
   /** Sends one execution's queued messages: its outcomes, and the messages a transient error left queued. */
   async function sendExecution(
     input: DispatchInput,
+    content: CampaignContent,
     executionId: string,
     messages: QueuedMessage[],
     onSent: () => void,
@@ -107,7 +117,6 @@ export function createTriggerActivities(pool: Pool, config: DeliveryConfig, paci
     const outcomes: MessageOutcome[] = [];
     const transient: Transient[] = [];
     const { version, category } = messages[0];
-    const content = await contentOf(input.campaignId, version);
     const refused = messages.filter((m) => m.profile_id !== null && !m.known);
     for (const m of refused) {
       outcomes.push({
@@ -155,9 +164,19 @@ export function createTriggerActivities(pool: Pool, config: DeliveryConfig, paci
    * before it); after a wave that met a transient channel error the batch stops (the channel is
    * failing for now). Returns the outcomes and the messages left queued by transient errors.
    */
-  async function sendAll(input: DispatchInput, queued: QueuedMessage[], onSent: () => void) {
+  async function sendAll(
+    client: PoolClient,
+    input: DispatchInput,
+    queued: QueuedMessage[],
+    onSent: () => void,
+  ) {
     const byExecution = new Map<string, QueuedMessage[]>();
     for (const m of queued) byExecution.set(m.execution_id, [...(byExecution.get(m.execution_id) ?? []), m]);
+    // The versions' contents first, one query at a time on the batch's connection.
+    const byVersion = new Map<number, CampaignContent>();
+    for (const { version } of queued) {
+      if (!byVersion.has(version)) byVersion.set(version, await contentOf(client, input.campaignId, version));
+    }
     const width = sender.isNetwork(input.channel) ? (config.networkConcurrency ?? 10) : 1;
     const waves: Array<Array<[string, QueuedMessage[]]>> = [];
     let size = Infinity;
@@ -173,7 +192,9 @@ export function createTriggerActivities(pool: Pool, config: DeliveryConfig, paci
     const transient: Transient[] = [];
     for (const wave of waves) {
       const sent = await Promise.all(
-        wave.map(([id, messages]) => sendExecution(input, id, messages, onSent)),
+        wave.map(([id, messages]) =>
+          sendExecution(input, byVersion.get(messages[0].version)!, id, messages, onSent),
+        ),
       );
       for (const r of sent) {
         outcomes.push(...r.outcomes);
@@ -207,7 +228,8 @@ export function createTriggerActivities(pool: Pool, config: DeliveryConfig, paci
         more: false,
         nextDueAt: null,
       };
-      const beat = setInterval(() => ctx.heartbeat(report.sent), 1000);
+      // Heartbeats while the work advances (a message sent, a batch committed, a poll), not longer.
+      const watch = watchProgress(ctx, () => report.sent, { everyMs: 1000, stuckMs: config.stuckMs });
       // Callbacks go out beside delivery, one round at a time: a slow receiver never holds a batch.
       // Looked for after a batch with outcomes, and otherwise (retries coming due) once a second.
       let callbacksInFlight: Promise<unknown> | undefined;
@@ -235,12 +257,13 @@ export function createTriggerActivities(pool: Pool, config: DeliveryConfig, paci
             await startDueExecutions(client, input.campaignId);
             const queued = await takeQueued(client, input.campaignId, batch, retryWindowMs);
             if (queued.length === 0) return { progress: [] as ExecutionProgress[], taken: 0 };
-            const sent = await sendAll(input, queued, () => ctx.heartbeat(report.sent));
+            const sent = await sendAll(client, input, queued, () => watch.advance());
             const progress = await recordOutcomes(client, sent.outcomes);
             // Left queued, each tried again on its own back-off; the rest of the queue goes on.
             await retryLater(client, sent.transient);
             return { progress, taken: queued.length };
           });
+          watch.advance();
           if (done === 'stopped') break;
           if (done === 'stale') {
             throw ApplicationFailure.retryable(
@@ -266,7 +289,10 @@ export function createTriggerActivities(pool: Pool, config: DeliveryConfig, paci
             }
             continue;
           }
-          if (Date.now() - idleSince > lingerMs && (await goIdle(pool, input.campaignId))) break;
+          if (Date.now() - idleSince > lingerMs) {
+            const idle = await inTransaction(pool, (client) => goIdle(client, input.campaignId));
+            if (idle) break;
+          }
           await new Promise((resolve) => setTimeout(resolve, pollMs));
         }
         if (ctx.cancellationSignal.aborted && !ctx.cancellationDetails?.cancelRequested) {
@@ -281,7 +307,7 @@ export function createTriggerActivities(pool: Pool, config: DeliveryConfig, paci
         return report;
       } finally {
         await callbacksInFlight;
-        clearInterval(beat);
+        watch.stop();
       }
     },
 

@@ -3,7 +3,6 @@
  */
 import { Client } from '@temporalio/client';
 import { createPrisma } from '../prisma/client';
-import { Pool } from 'pg';
 import {
   ConfigError,
   connectClient,
@@ -15,6 +14,7 @@ import {
   trustProxy,
 } from '../runtime/config';
 import { logger } from '../runtime/logger';
+import { API_POOL_SIZE, createPool } from '../runtime/pools';
 import { runUntilSignal } from '../runtime/shutdown';
 import { createApp } from './app';
 import { ensureAdminKey } from './auth';
@@ -49,8 +49,7 @@ export async function startApi(env: NodeJS.ProcessEnv = process.env) {
   }
   const connection = await connectClient(settings);
   const client = new Client({ connection, namespace: settings.namespace });
-  const pool = new Pool({ connectionString: databaseUrl(env), max: 20 });
-  pool.on('error', (error) => logger.warn({ err: error }, 'idle PostgreSQL connection failed'));
+  const pool = createPool(databaseUrl(env), API_POOL_SIZE);
   const app = createApp({
     client,
     prisma,

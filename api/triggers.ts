@@ -33,7 +33,7 @@ import {
 export type { TriggerCall } from './trigger-rules';
 
 /** Namespace of execution ids derived from an idempotency scope (UUIDv5, RFC 9562). */
-const EXECUTION_ID_NAMESPACE = '0b5e3c1e-8d7f-4f6a-9a51-2c4e6d8f0a13';
+export const EXECUTION_ID_NAMESPACE = '0b5e3c1e-8d7f-4f6a-9a51-2c4e6d8f0a13';
 
 export interface TriggerDeps {
   executions: ExecutionStore;

@@ -8,7 +8,9 @@
  * a dispatcher batch FOR SHARE, a stop FOR UPDATE, which waits for both and blocks both. Under READ
  * COMMITTED a row lock returns the row's newest committed version, so an acceptance or a batch that
  * waited for a stop sees the queue closed, and once the stop commits none can commit after it.
- * Acceptances never wait for each other, for the dispatcher's batches, nor for its wake marks.
+ * Acceptances never wait for each other, for the dispatcher's batches, nor for its wake marks; only
+ * the dispatcher going idle locks the row FOR UPDATE, for an instant (activities/trigger-store.ts
+ * `goIdle`), so an acceptance either is seen by it or reads its wake mark cleared and signals.
  */
 import type { Pool } from 'pg';
 import { inTransaction } from './sql';

@@ -100,13 +100,26 @@ export interface WorkerSettings {
   shutdownGraceTime?: number;
   maxCachedWorkflows?: number;
   workflowBundle?: { codePath: string };
+  maxActivities?: number;
+  maxLocalActivities?: number;
+}
+
+/** A count setting (a whole number ≥ 1), or undefined when not set. */
+function countOf(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || !Number.isSafeInteger(Number(raw))) {
+    throw new ConfigError(`${name} must be a whole number of at least 1 (got "${raw}").`);
+  }
+  return Number(raw);
 }
 
 /**
  * Worker settings: WORKER_SHUTDOWN_GRACE_TIME (how long a graceful shutdown lets activities run),
  * WORKER_MAX_CACHED_WORKFLOWS (how many campaigns the worker keeps in its sticky cache: 0 turns the
  * cache off, otherwise at least 2, as the SDK requires) and WORKFLOW_BUNDLE (a prebuilt workflow
- * bundle, so the worker starts without bundling the code).
+ * bundle, so the worker starts without bundling the code), WORKER_MAX_ACTIVITIES and
+ * WORKER_MAX_LOCAL_ACTIVITIES (activity slots; the worker's PostgreSQL pool is sized from them).
  */
 export function workerSettings(env: NodeJS.ProcessEnv = process.env): WorkerSettings {
   const grace = durationMs(env, 'WORKER_SHUTDOWN_GRACE_TIME');
@@ -126,8 +139,12 @@ export function workerSettings(env: NodeJS.ProcessEnv = process.env): WorkerSett
       `WORKFLOW_BUNDLE must be the path of a workflow bundle file; ${bundle} does not exist.`,
     );
   }
+  const maxActivities = countOf(env, 'WORKER_MAX_ACTIVITIES');
+  const maxLocalActivities = countOf(env, 'WORKER_MAX_LOCAL_ACTIVITIES');
   return {
     ...(grace === undefined ? {} : { shutdownGraceTime: grace }),
+    ...(maxActivities === undefined ? {} : { maxActivities }),
+    ...(maxLocalActivities === undefined ? {} : { maxLocalActivities }),
     ...(cache === undefined ? {} : { maxCachedWorkflows: cache }),
     ...(bundle ? { workflowBundle: { codePath: bundle } } : {}),
   };
@@ -137,7 +154,9 @@ export function workerSettings(env: NodeJS.ProcessEnv = process.env): WorkerSett
  * Delivery settings: SMTP_URL (smtp[s]://user:pass@host:port) sends email over SMTP, else email goes
  * to the outbox; WEBHOOK_SECRET (required) signs webhook bodies (HMAC-SHA256); WEBHOOK_ALLOW_PRIVATE=true allows
  * webhook targets on non-public addresses (refused at send time otherwise); DELIVERY_RETRY_WINDOW
- * (default 24h) is how long a run retries transient channel errors before recording `failed`.
+ * (default 24h) is how long a run retries transient channel errors before recording `failed`;
+ * ACTIVITY_STUCK_TIMEOUT (default 90s) how long a delivery or dispatcher may go without progress
+ * before its heartbeats stop (Temporal then retries the attempt).
  */
 export function deliveryConfig(env: NodeJS.ProcessEnv = process.env): DeliveryConfig {
   let smtp: DeliveryConfig['smtp'];
@@ -162,13 +181,23 @@ export function deliveryConfig(env: NodeJS.ProcessEnv = process.env): DeliveryCo
   }
   const windowMs = durationMs(env, 'DELIVERY_RETRY_WINDOW');
   const tracking = trackingConfig(env);
+  const stuckMs = durationMs(env, 'ACTIVITY_STUCK_TIMEOUT');
   return {
     tracking,
     webhookSecret: requiredSecret(env, 'WEBHOOK_SECRET', 'that signs webhook bodies'),
     webhookAllowPrivate: env.WEBHOOK_ALLOW_PRIVATE === 'true',
     ...(smtp ? { smtp } : {}),
     ...(windowMs !== undefined ? { transientRetry: { windowMs } } : {}),
+    ...(stuckMs !== undefined ? { stuckMs } : {}),
   };
+}
+
+/**
+ * SHUTDOWN_TIMEOUT (default 25s): the bound on a graceful stop of a worker or API process, and of
+ * `npm start` / `npm run start:cluster`, whatever activities are doing; past it the process exits.
+ */
+export function shutdownTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  return durationMs(env, 'SHUTDOWN_TIMEOUT') ?? 25_000;
 }
 
 /** TRIGGER_RATE_LIMIT: trigger calls per second per API key, in each API process (default 1,000). */

@@ -1,3 +1,4 @@
+import { shutdownTimeoutMs } from './config';
 import { logger } from './logger';
 
 export interface Stoppable {
@@ -12,10 +13,16 @@ export function describeStartupError(error: unknown): string {
 }
 
 /**
- * Starts a part of the service, then stops it cleanly on SIGINT/SIGTERM. A failed start prints one
- * sentence and exits 1.
+ * Starts a part of the service, then stops it cleanly on SIGINT/SIGTERM, in bounded time: a stop that
+ * has not finished within `boundMs` (SHUTDOWN_TIMEOUT, e.g. an activity stuck past the worker's grace
+ * time) is given up on, said, and the process exits 1. A failed start prints one sentence and
+ * exits 1.
  */
-export async function runUntilSignal(what: string, start: () => Promise<Stoppable>): Promise<void> {
+export async function runUntilSignal(
+  what: string,
+  start: () => Promise<Stoppable>,
+  boundMs = shutdownTimeoutMs(),
+): Promise<void> {
   let part: Stoppable;
   try {
     part = await start();
@@ -27,9 +34,14 @@ export async function runUntilSignal(what: string, start: () => Promise<Stoppabl
   process.send?.('ready');
   let stopping = false;
   const stop = async (signal: string) => {
+    // A supervisor's SIGTERM after the terminal's SIGINT is the same stop, still bounded.
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, `${what} shutting down`);
+    setTimeout(() => {
+      logger.error({ boundMs }, `${what} did not stop within the shutdown bound; exiting`);
+      process.exit(1);
+    }, boundMs).unref();
     await part.stop();
     process.exit(0);
   };

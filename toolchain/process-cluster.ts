@@ -38,8 +38,11 @@ export interface ProcessCluster {
   members(): Member[];
   /** Replaces every process of `role`, one at a time (successor up before the old one stops). */
   rollingRestart(role: Role): Promise<void>;
-  /** SIGTERM to every process (each drains gracefully), then waits for all to exit. */
-  stop(): Promise<void>;
+  /**
+   * SIGTERM to every process (each drains gracefully, within its own SHUTDOWN_TIMEOUT), then waits
+   * for all to exit; one still running after `boundMs` (default 20 s) is SIGKILLed, so none outlives us.
+   */
+  stop(boundMs?: number): Promise<void>;
   /** The API processes' Prometheus metrics, summed over the processes (prom-client's aggregation). */
   apiMetrics(): Promise<string>;
 }
@@ -52,6 +55,9 @@ const ENTRY: Record<Role, string> = {
 const EXEC_ARGV = ['--import', 'tsx'];
 /** How long a process may take to be ready (workers bundle the workflow code unless given a bundle). */
 const READY_TIMEOUT_MS = 120_000;
+
+/** How long `stop()` lets the processes drain before it kills them (inside `npm run start:cluster`'s bound). */
+const STOP_BOUND_MS = 20_000;
 
 interface Handle extends Member {
   child: ChildProcess;
@@ -119,9 +125,15 @@ export async function startProcessCluster(options: ProcessClusterOptions): Promi
         await retire(old);
       }
     },
-    async stop() {
+    async stop(boundMs = STOP_BOUND_MS) {
       stopping = true;
-      await Promise.all([...running].map(retire));
+      const handles = [...running];
+      const kill = setTimeout(() => {
+        for (const h of handles)
+          if (h.child.exitCode === null && h.child.signalCode === null) h.child.kill('SIGKILL');
+      }, boundMs);
+      await Promise.all(handles.map(retire));
+      clearTimeout(kill);
     },
   };
   try {

@@ -4,8 +4,9 @@
  */
 import { migrate } from '../prisma/migrate';
 import { createPrisma } from '../prisma/client';
-import { Pool } from 'pg';
+import { Client } from '@temporalio/client';
 import {
+  connectClient,
   connectWorker,
   databaseUrl,
   deliveryConfig,
@@ -14,7 +15,9 @@ import {
 } from '../runtime/config';
 import { installTemporalRuntime, logger } from '../runtime/logger';
 import { runUntilSignal } from '../runtime/shutdown';
-import { createCampaignWorker } from './worker';
+import { createPool, workerPoolSize } from '../runtime/pools';
+import { startWakeSweep } from './wake-sweep';
+import { activitySlots, createCampaignWorker } from './worker';
 
 export async function startWorker(env: NodeJS.ProcessEnv = process.env) {
   const delivery = deliveryConfig(env);
@@ -22,11 +25,10 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env) {
   const url = databaseUrl(env);
   await migrate(url);
   const prisma = createPrisma(url);
-  const pool = new Pool({ connectionString: url, max: 10 });
-  // An idle connection closed by the server (restart, shutdown) must not crash the worker.
-  pool.on('error', (error: Error & { code?: string }) =>
-    logger.warn({ code: error.code, reason: error.message }, 'idle PostgreSQL connection closed'),
-  );
+  const options = workerSettings(env);
+  // One connection per activity slot (runtime/pools.ts); an idle connection closed by the server
+  // (restart, shutdown) is logged, not fatal.
+  const pool = createPool(url, workerPoolSize(activitySlots(options)), { worker: true });
   const connection = await connectWorker(settings);
   const worker = await createCampaignWorker({
     connection,
@@ -35,15 +37,23 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env) {
     prisma,
     pool,
     delivery,
-    ...workerSettings(env),
+    ...options,
   });
   const running = worker.run();
+  // Wakes dispatchers whose wake-up signal was lost (./wake-sweep).
+  const clientConnection = await connectClient(settings);
+  const sweep = startWakeSweep(
+    pool,
+    new Client({ connection: clientConnection, namespace: settings.namespace }),
+  );
   logger.info({ taskQueue: settings.taskQueue, address: settings.address }, 'worker polling');
   return {
     running,
     async stop() {
+      await sweep.stop();
       worker.shutdown();
       await running;
+      await clientConnection.close();
       await connection.close();
       await prisma.$disconnect();
       await pool.end();

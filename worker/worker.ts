@@ -21,6 +21,12 @@ export interface CampaignWorkerDeps {
    * turns the cache off). A campaign out of the cache is replayed from its history on its next task.
    */
   maxCachedWorkflows?: number;
+  /**
+   * Activity and local activity slots (defaults `DEFAULT_MAX_ACTIVITIES`, `DEFAULT_MAX_LOCAL_ACTIVITIES`):
+   * the pool passed in must be sized from them (`workerPoolSize` in runtime/pools.ts).
+   */
+  maxActivities?: number;
+  maxLocalActivities?: number;
   /** A prebuilt workflow bundle (tests build one once); otherwise ../workflows is bundled. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
@@ -37,13 +43,33 @@ export const DEFAULT_SHUTDOWN_GRACE_TIME = '10s';
  */
 export const DEFAULT_MAX_CACHED_WORKFLOWS = 100;
 
+/**
+ * Activities at once (a trigger dispatcher or a run's delivery holds one while it drains, with a
+ * PostgreSQL connection for its batch in flight), and local activities at once (projections, stops):
+ * see WORKER_MAX_ACTIVITIES and WORKER_MAX_LOCAL_ACTIVITIES in the README. Local activities have slots
+ * of their own, so busy dispatchers never hold back a command's projection.
+ */
+export const DEFAULT_MAX_ACTIVITIES = 10;
+export const DEFAULT_MAX_LOCAL_ACTIVITIES = 10;
+
+/** The slots a worker runs with, for sizing its pool. */
+export function activitySlots(settings: { maxActivities?: number; maxLocalActivities?: number }) {
+  return {
+    activities: settings.maxActivities ?? DEFAULT_MAX_ACTIVITIES,
+    localActivities: settings.maxLocalActivities ?? DEFAULT_MAX_LOCAL_ACTIVITIES,
+  };
+}
+
 /** The SDK's default number of workflow tasks in flight at once (it may not exceed the cache). */
 const MAX_CONCURRENT_WORKFLOW_TASKS = 40;
 
 /** The worker that runs campaign workflows and their activities. */
 export function createCampaignWorker(deps: CampaignWorkerDeps): Promise<Worker> {
   const cache = deps.maxCachedWorkflows ?? DEFAULT_MAX_CACHED_WORKFLOWS;
+  const slots = activitySlots(deps);
   return Worker.create({
+    maxConcurrentActivityTaskExecutions: slots.activities,
+    maxConcurrentLocalActivityExecutions: slots.localActivities,
     connection: deps.connection,
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,

@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { Pool } from 'pg';
 import pino from 'pino';
 import { createApp } from '../../api/app';
 import { createApiKey } from '../../api/auth';
@@ -21,7 +20,8 @@ import { resolveTemporalCli } from '../../toolchain/temporal-cli';
 import { startTemporalCluster } from '../../toolchain/temporal-cluster';
 import { startDevServer } from '../../toolchain/temporal-server';
 import { installTemporalRuntime } from '../../runtime/logger';
-import { createCampaignWorker } from '../../worker/worker';
+import { API_POOL_SIZE, createPool, workerPoolSize } from '../../runtime/pools';
+import { activitySlots, createCampaignWorker } from '../../worker/worker';
 import type { BenchContext } from './scenarios';
 import { testTracking } from '../harness/api';
 
@@ -76,7 +76,8 @@ export async function startBenchStack(
   }
   await migrate(databaseUrl);
   const prisma = createPrisma(databaseUrl);
-  const pool = new Pool({ connectionString: databaseUrl, max: 10 });
+  // Sized from the worker's slots, as `npm start` does (runtime/pools.ts).
+  const pool = createPool(databaseUrl, workerPoolSize(activitySlots({})), { worker: true });
   pool.on('error', () => undefined); // idle connections closed at shutdown
   const worker = await createCampaignWorker({
     connection: nativeConnection,
@@ -90,7 +91,7 @@ export async function startBenchStack(
   const running = worker.run();
   const client = new Client({ connection });
   // The API's own pool, as `npm run api` has (the worker keeps `pool`).
-  const apiPool = new Pool({ connectionString: databaseUrl, max: 20 });
+  const apiPool = createPool(databaseUrl, API_POOL_SIZE);
   apiPool.on('error', () => undefined);
   const app = createApp({
     client,

@@ -37,12 +37,14 @@ const started = new Set<WorkerProcess>();
  * `taskQueue`. Webhook targets on loopback are allowed (`WEBHOOK_ALLOW_PRIVATE=true`).
  */
 export function startWorkerProcess(options: {
+  /** The entry point (default `worker/main.ts`; `toolchain/start.ts` is `npm start`). */
+  entry?: string;
   temporalAddress: string;
   databaseUrl: string;
   taskQueue: string;
   env?: Record<string, string>;
 }): WorkerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', options.entry ?? 'worker/main.ts'], {
     cwd: ROOT,
     env: {
       ...process.env,
