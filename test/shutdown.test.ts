@@ -128,6 +128,8 @@ describe('a stop is bounded', () => {
         PORT: String(port),
         WORKFLOW_BUNDLE: process.env.TEST_WORKFLOW_BUNDLE,
         WEBHOOK_ALLOW_PRIVATE: 'true',
+        WEBHOOK_SECRET: 'shutdown-suite-secret',
+        TRACKING_KEY: 'shutdown-suite-tracking-key',
         LOG_LEVEL: 'warn',
         TEMPORAL_LOG_LEVEL: 'error',
       },

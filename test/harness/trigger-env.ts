@@ -103,11 +103,14 @@ export function trigger(e: TriggerEnv, campaignId: string, profiles: string[], i
   return req.send({ recipients: profiles.map((profileId) => ({ profileId })) });
 }
 
-/** Holds the execution's row locked in a transaction of its own: a batch cannot record its outcomes. */
+/**
+ * Holds the execution's row share-locked in a transaction of its own: a batch (which share-locks it
+ * too when it takes its messages) sends, then cannot record its outcomes (an UPDATE of the row).
+ */
 export async function lockExecution(e: TriggerEnv, cleanups: Cleanups, executionId: string) {
   const holder = await e.pool.connect();
   cleanups.push(async () => holder.release());
   await holder.query('BEGIN');
-  await holder.query(`SELECT 1 FROM executions WHERE id = $1 FOR UPDATE`, [executionId]);
+  await holder.query(`SELECT 1 FROM executions WHERE id = $1 FOR SHARE`, [executionId]);
   return { release: () => holder.query('ROLLBACK') };
 }
