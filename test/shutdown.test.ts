@@ -9,11 +9,11 @@
 import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
 import { startProcessCluster } from '../toolchain/process-cluster';
 import { freePort } from '../toolchain/postgres';
+import { faultSuite } from './harness/fault-suite';
 import { createAudience, until } from './harness/campaigns';
-import { killWorkerProcesses, startWorkerProcess, type WorkerProcess } from './harness/processes';
+import { startWorkerProcess, type WorkerProcess } from './harness/processes';
 import { testDatabaseUrl, testTemporalAddress } from './harness/stack';
 import {
   liveCampaign,
@@ -22,7 +22,6 @@ import {
   trigger,
   triggerEnv,
   workerProcess,
-  type Cleanups,
   type TriggerEnv,
 } from './harness/trigger-env';
 
@@ -30,23 +29,8 @@ import {
 const SHUTDOWN_BOUND_MS = 30_000;
 
 describe('a stop is bounded', () => {
-  let connection: Connection;
-  let client: Client;
-  const cleanups: Cleanups = [];
-
-  beforeAll(async () => {
-    connection = await Connection.connect({ address: testTemporalAddress() });
-    client = new Client({ connection });
-  });
-
-  afterEach(async () => {
-    await killWorkerProcesses();
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
-  });
-
-  afterAll(async () => {
-    await connection?.close();
-  });
+  const suite = faultSuite();
+  const { cleanups } = suite;
 
   /** Triggers 40 recipients against a slow receiver and locks the execution: the batch is stuck. */
   async function stuckBatch(e: TriggerEnv, output: () => string) {
@@ -79,7 +63,7 @@ describe('a stop is bounded', () => {
   }
 
   it('a worker process whose dispatcher batch is stuck stops within the bound on SIGTERM', async () => {
-    const e = await triggerEnv(client, cleanups, 'stop-worker');
+    const e = await triggerEnv(suite.client, cleanups, 'stop-worker');
     const w = await workerProcess(e);
     const lock = await stuckBatch(e, w.output);
     const { exit, took } = await timedStop(w, 'SIGTERM', 'worker process, stuck batch');
@@ -89,7 +73,7 @@ describe('a stop is bounded', () => {
   }, 150_000);
 
   it('npm start (worker and API in one process) with a stuck dispatcher batch stops within the bound on SIGINT', async () => {
-    const e = await triggerEnv(client, cleanups, 'stop-start');
+    const e = await triggerEnv(suite.client, cleanups, 'stop-start');
     const started = startWorkerProcess({
       entry: 'toolchain/start.ts',
       temporalAddress: testTemporalAddress(),
@@ -112,7 +96,7 @@ describe('a stop is bounded', () => {
   }, 180_000);
 
   it("start:cluster's processes (a worker, an API process) with a stuck dispatcher batch stop within the bound", async () => {
-    const e = await triggerEnv(client, cleanups, 'stop-cluster');
+    const e = await triggerEnv(suite.client, cleanups, 'stop-cluster');
     const port = await freePort();
     const logFile = path.join(mkdtempSync(path.join(tmpdir(), 'campaign-cluster-')), 'cluster.log');
     const processes = await startProcessCluster({

@@ -11,15 +11,15 @@
  */
 import { appendFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
 import { Pool } from 'pg';
 import pino from 'pino';
 import request from 'supertest';
 import { createApp } from '../api/app';
 import { createApiKey } from '../api/auth';
 import { createPrisma } from '../prisma/client';
+import { faultSuite } from './harness/fault-suite';
 import { createAudience, until } from './harness/campaigns';
-import { killWorkerProcesses, startWorkerProcess, type WorkerProcess } from './harness/processes';
+import { startWorkerProcess, type WorkerProcess } from './harness/processes';
 import { startWebhookReceiver, type WebhookReceiver } from './harness/receivers';
 import { startRestartablePostgres, type RestartableService } from './harness/services';
 import { testDatabaseUrl, testTemporalAddress, uniqueTaskQueue } from './harness/stack';
@@ -65,23 +65,8 @@ interface Env {
 }
 
 describe('faults during a stream of triggers', () => {
-  let connection: Connection;
-  let client: Client;
-  const cleanups: (() => Promise<unknown>)[] = [];
-
-  beforeAll(async () => {
-    connection = await Connection.connect({ address: testTemporalAddress() });
-    client = new Client({ connection });
-  });
-
-  afterEach(async () => {
-    await killWorkerProcesses();
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
-  });
-
-  afterAll(async () => {
-    await connection?.close();
-  });
+  const suite = faultSuite();
+  const { cleanups } = suite;
 
   async function env(prefix: string, databaseUrl = testDatabaseUrl()): Promise<Env> {
     const pool = new Pool({ connectionString: databaseUrl, max: 5 });
@@ -93,7 +78,7 @@ describe('faults during a stream of triggers', () => {
     );
     const taskQueue = uniqueTaskQueue(prefix);
     const app = createApp({
-      client,
+      client: suite.client,
       prisma,
       pool,
       taskQueue,

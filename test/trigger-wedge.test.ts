@@ -14,10 +14,10 @@ import { v5 as uuidv5 } from 'uuid';
 import { createApp } from '../api/app';
 import { EXECUTION_ID_NAMESPACE } from '../api/triggers';
 import { createPrisma } from '../prisma/client';
+import { faultSuite } from './harness/fault-suite';
 import { createAudience, until } from './harness/campaigns';
-import { killWorkerProcesses } from './harness/processes';
 import type { WebhookReceiver } from './harness/receivers';
-import { testDatabaseUrl, testTemporalAddress } from './harness/stack';
+import { testDatabaseUrl } from './harness/stack';
 import {
   liveCampaign,
   lockExecution,
@@ -25,7 +25,6 @@ import {
   trigger,
   triggerEnv,
   workerProcess,
-  type Cleanups,
   type TriggerEnv,
 } from './harness/trigger-env';
 
@@ -39,23 +38,8 @@ function report(scenario: string, figures: Record<string, unknown>): void {
 }
 
 describe('the service never wedges', () => {
-  let connection: Connection;
-  let client: Client;
-  const cleanups: Cleanups = [];
-
-  beforeAll(async () => {
-    connection = await Connection.connect({ address: testTemporalAddress() });
-    client = new Client({ connection });
-  });
-
-  afterEach(async () => {
-    await killWorkerProcesses();
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
-  });
-
-  afterAll(async () => {
-    await connection?.close();
-  });
+  const suite = faultSuite();
+  const { cleanups } = suite;
 
   /** Per campaign: its messages, those not delivered, and 2xx answers beyond the first per key. */
   async function figures(e: TriggerEnv, campaignIds: string[], hook: WebhookReceiver) {
@@ -78,7 +62,7 @@ describe('the service never wedges', () => {
   it('crash and restart with 25 busy triggered campaigns and a slow receiver: all delivered, none lost, no command answers 503', async () => {
     const CAMPAIGNS = 25;
     const RECIPIENTS = 40;
-    const e = await triggerEnv(client, cleanups, 'wedge');
+    const e = await triggerEnv(suite.client, cleanups, 'wedge');
     const hook = await receiver(cleanups, { delayMs: 3000 });
     const first = await workerProcess(e);
     const { ids } = await createAudience(e.pool, RECIPIENTS);
@@ -150,7 +134,7 @@ describe('the service never wedges', () => {
   }, 300_000);
 
   it('a call accepted while the dispatcher goes idle is sent without another call', async () => {
-    const e = await triggerEnv(client, cleanups, 'wake-race');
+    const e = await triggerEnv(suite.client, cleanups, 'wake-race');
     const hook = await receiver(cleanups);
     const w = await workerProcess(e);
     const campaignId = await liveCampaign(e, hook);
@@ -214,7 +198,7 @@ describe('the service never wedges', () => {
   }, 120_000);
 
   it('a dispatcher batch stuck for good stops heartbeating: Temporal retries the attempt', async () => {
-    const e = await triggerEnv(client, cleanups, 'wedge-beat');
+    const e = await triggerEnv(suite.client, cleanups, 'wedge-beat');
     const hook = await receiver(cleanups, { delayMs: 200 });
     const w = await workerProcess(e, { ACTIVITY_STUCK_TIMEOUT: '2s' });
     const campaignId = await liveCampaign(e, hook);
@@ -224,7 +208,7 @@ describe('the service never wedges', () => {
     const lock = await lockExecution(e, cleanups, answer.body.executionId);
     await until('the batch sent and is stuck on the lock', () => hook.delivered.size >= 20, 30_000, w.output);
     // No progress for 2 s: no heartbeat, so the heartbeat timeout (10 s) fails the attempt.
-    const handle = client.workflow.getHandle(`campaign-${campaignId}`);
+    const handle = suite.client.workflow.getHandle(`campaign-${campaignId}`);
     const attempt = async () => (await handle.describe()).raw.pendingActivities?.[0]?.attempt ?? 0;
     await until('a second attempt', async () => (await attempt()) >= 2, 40_000, w.output);
     await lock.release();
@@ -243,7 +227,7 @@ describe('the service never wedges', () => {
   }, 150_000);
 
   it('a call whose wake-up signal was lost (the API could not reach Temporal) is sent by the sweep', async () => {
-    const e = await triggerEnv(client, cleanups, 'wake-lost');
+    const e = await triggerEnv(suite.client, cleanups, 'wake-lost');
     const hook = await receiver(cleanups);
     const w = await workerProcess(e);
     const campaignId = await liveCampaign(e, hook);

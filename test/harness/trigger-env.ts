@@ -16,7 +16,8 @@ import { startWorkerProcess, type WorkerProcess } from './processes';
 import { startWebhookReceiver, type WebhookReceiver } from './receivers';
 import { testDatabaseUrl, testTemporalAddress, uniqueTaskQueue } from './stack';
 
-export type Cleanups = (() => Promise<unknown>)[];
+export type { Cleanups } from './fault-suite';
+import type { Cleanups } from './fault-suite';
 type Role = 'editor' | 'publisher' | 'trigger';
 
 export interface TriggerEnv {
