@@ -10,6 +10,7 @@ import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { ensureBuilt } from '../toolchain/build';
 import { startProcessCluster } from '../toolchain/process-cluster';
 import { freePort } from '../toolchain/postgres';
 import { createAudience, until } from './harness/campaigns';
@@ -37,7 +38,9 @@ describe('a stop is bounded', () => {
   beforeAll(async () => {
     connection = await Connection.connect({ address: testTemporalAddress() });
     client = new Client({ connection });
-  });
+    // start:cluster's processes run the build (dist/): built here rather than inside a test's time.
+    await ensureBuilt();
+  }, 300_000);
 
   afterEach(async () => {
     await killWorkerProcesses();
