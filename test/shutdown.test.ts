@@ -131,6 +131,8 @@ describe('a stop is bounded', () => {
         PORT: String(port),
         WORKFLOW_BUNDLE: process.env.TEST_WORKFLOW_BUNDLE,
         WEBHOOK_ALLOW_PRIVATE: 'true',
+        WEBHOOK_SECRET: 'stop-suite-webhook-secret',
+        TRACKING_KEY: 'stop-suite-tracking-key-0123',
         LOG_LEVEL: 'warn',
         TEMPORAL_LOG_LEVEL: 'error',
       },
