@@ -4,7 +4,7 @@ import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'prisma/generated/', '.data/', 'coverage/', 'console/dist/'] },
+  { ignores: ['node_modules/', 'prisma/generated/', '.data/', 'coverage/', 'console/dist/', 'dist/'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   {

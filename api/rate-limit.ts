@@ -2,7 +2,7 @@
  * Rate limits (express-rate-limit, counted in this process), answering 429 with `Retry-After`
  * (seconds) and the standard `RateLimit` headers: per API key on the trigger route, per client
  * address on the public tracking routes. With several API processes behind one port each counts on
- * its own, so an effective rate is at most M times the limit (see the README).
+ * its own, so an effective rate is at most M times the limit (see docs/deployment.md, API processes).
  */
 import type { Request, RequestHandler } from 'express';
 import { rateLimit, type RateLimitInfo, type Options } from 'express-rate-limit';

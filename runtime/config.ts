@@ -1,6 +1,6 @@
 /**
  * Runtime configuration shared by the worker and the API, read from the environment once. Every
- * variable is documented in README.md.
+ * variable is documented in docs/configuration.md (test/configuration-doc.test.ts checks it).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { Connection, type ConnectionOptions } from '@temporalio/client';

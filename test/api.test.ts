@@ -1,7 +1,9 @@
 /**
  * The HTTP API through the real stack: Express app → Temporal dev server → worker → activities →
- * PostgreSQL, and back. Every response is validated against the served openapi.json, and the last
- * test checks that every documented route was exercised.
+ * PostgreSQL, and back: the source document's scenario end to end, every route's refusals,
+ * idempotent retries, 401/403, 400s, pagination, 503 without a worker, profiles, audiences, runs
+ * and messages. Every response is validated against the served openapi.json, and the last test
+ * checks that every documented route was exercised.
  */
 import { randomUUID } from 'node:crypto';
 import Ajv2020 from 'ajv/dist/2020';

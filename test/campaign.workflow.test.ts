@@ -1,7 +1,12 @@
 /**
  * The campaign workflow under Temporal's time-skipping test server, with real activities writing to
- * the real PostgreSQL of the test harness. Set RECORD_HISTORIES=1 to (re)write the histories that
- * test/replay.test.ts replays.
+ * the real PostgreSQL of the test harness: scheduled → live at day 10 → completed at day 90; modify
+ * and activate while live; stop is terminal; signals and idempotency; continue-as-new mid-stream; a
+ * rejected update leaves no history; input rules in the validators; a one-shot run; a cancel stop
+ * mid-run, and one racing a run that ends and a newer one that starts; no occurrence before its
+ * version's activation; a one-shot version replacing a recurring one mid-run gets its own run; the
+ * update-completed event's size with 1,000 remembered ids. Set RECORD_HISTORIES=1 to (re)write the
+ * histories that test/replay.test.ts replays.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';

@@ -1,7 +1,11 @@
 /**
  * The web console in a real browser (Chromium through playwright-core) against the real stack: the
- * API on a port of its own, the Temporal dev server, a real worker, PostgreSQL. Every screen is
- * scanned with axe-core (no serious or critical violation) and saved as a screenshot. Waits are
+ * API on a port of its own, the Temporal dev server, a real worker, PostgreSQL. The source
+ * document's scenario (create, activate, Modify campaign, the draft icon opens the draft, Open live
+ * version shows v1 unchanged, edit and activate v2, the icon gone, Stop campaign with its receipt,
+ * then read-only); a viewer sees no command; a refused review puts each error next to its field; a
+ * draft saved behind the page's back gives a 412 naming who changed what. No script error or CSP
+ * refusal. Chromium is Debian's (toolchain/chromium.ts). Every screen is scanned with axe-core (no serious or critical violation) and saved as a screenshot. Waits are
  * Playwright's (a locator waits until the page shows what is asked), never a fixed time.
  */
 import { randomUUID } from 'node:crypto';

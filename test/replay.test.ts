@@ -1,8 +1,9 @@
 /**
  * Determinism guard: histories recorded from representative campaigns (test/histories, written by
  * `RECORD_HISTORIES=1 npm test -- test/campaign.workflow.test.ts`) must replay on the current
- * workflow code. A change that would break running campaigns fails here; version it with
- * `patched()` instead.
+ * workflow code, histories recorded before each `patched()` change included. A change that would
+ * break running campaigns fails here; version it with `patched()` instead. Re-record only for an
+ * intended, unreleased change: recording rewrites the files the scenarios record.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';

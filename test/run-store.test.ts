@@ -1,6 +1,8 @@
 /**
  * The run bookkeeping's SQL against the real PostgreSQL, where ordering between transactions matters:
- * a `cancel` stop racing a run that is still snapshotting its audience.
+ * a `cancel` stop racing a run that is still snapshotting its audience waits for it and counts its
+ * recipients; a run stopped before it was prepared stays empty; a batch records ids and content that
+ * COPY must escape exactly, and recording it twice fails instead of doubling it.
  */
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';

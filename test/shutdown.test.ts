@@ -9,6 +9,7 @@
 import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { ensureBuilt } from '../toolchain/build';
 import { startProcessCluster } from '../toolchain/process-cluster';
 import { freePort } from '../toolchain/postgres';
 import { faultSuite } from './harness/fault-suite';
@@ -31,6 +32,9 @@ const SHUTDOWN_BOUND_MS = 30_000;
 describe('a stop is bounded', () => {
   const suite = faultSuite();
   const { cleanups } = suite;
+
+  // start:cluster's processes run the build (dist/): built here rather than inside a test's time.
+  beforeAll(() => ensureBuilt(), 300_000);
 
   /** Triggers 40 recipients against a slow receiver and locks the execution: the batch is stuck. */
   async function stuckBatch(e: TriggerEnv, output: () => string) {

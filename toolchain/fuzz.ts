@@ -42,7 +42,7 @@ const REPORT_DIR = path.join(repoRoot, '.data', 'fuzz');
 /** Wall-clock cap on the schemathesis run; past it the run is stopped and the stage fails. */
 const MAX_RUN_SECONDS = Number(process.env.FUZZ_MAX_SECONDS ?? 600);
 /**
- * Failures printed but not failing the stage, each with its reason (README.md, "Fuzzing"). Anything
+ * Failures printed but not failing the stage, each with its reason (docs/testing.md, "Fuzzing"). Anything
  * else fails it, in every phase; a failure of these types on another operation too.
  */
 const REPORT_ONLY: ReportOnly[] = [

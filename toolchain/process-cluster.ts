@@ -4,14 +4,15 @@
  * accepts connections and hands them out round-robin), the workers are plain child processes polling
  * the same task queue. A process that dies unexpectedly is started again (unless `restart: false`);
  * `rollingRestart()` replaces each process in turn, starting its successor before stopping it, so
- * capacity never drops to zero.
+ * capacity never drops to zero. Processes run the compiled output with plain `node` (`dist/`, built
+ * by `npm run build`; built here first when missing or stale), as production runs them.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import cluster, { type Worker as ClusterWorker } from 'node:cluster';
 import { openSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { AggregatorRegistry } from 'prom-client';
-import { repoRoot, say } from './common';
+import { BUILT, ensureBuilt } from './build';
+import { say } from './common';
 
 export type Role = 'worker' | 'api';
 
@@ -47,12 +48,9 @@ export interface ProcessCluster {
   apiMetrics(): Promise<string>;
 }
 
-const ENTRY: Record<Role, string> = {
-  worker: path.join(repoRoot, 'worker', 'main.ts'),
-  api: path.join(repoRoot, 'api', 'main.ts'),
-};
-/** TypeScript entry points run under tsx's loader, whatever loader (if any) the primary runs under. */
-const EXEC_ARGV = ['--import', 'tsx'];
+const ENTRY: Record<Role, string> = { worker: BUILT.worker, api: BUILT.api };
+/** Plain node: none of the flags (a TypeScript loader) the primary may run under. */
+const EXEC_ARGV: string[] = [];
 /** How long a process may take to be ready (workers bundle the workflow code unless given a bundle). */
 const READY_TIMEOUT_MS = 120_000;
 
@@ -66,6 +64,7 @@ interface Handle extends Member {
 }
 
 export async function startProcessCluster(options: ProcessClusterOptions): Promise<ProcessCluster> {
+  await ensureBuilt();
   const output = options.logFile ? openSync(options.logFile, 'a') : 'inherit';
   const running = new Set<Handle>();
   let stopping = false;
@@ -76,6 +75,7 @@ export async function startProcessCluster(options: ProcessClusterOptions): Promi
     if (role === 'api') {
       cluster.setupPrimary({
         exec: ENTRY.api,
+        args: [],
         execArgv: EXEC_ARGV,
         stdio: ['ignore', output, output, 'ipc'],
       });

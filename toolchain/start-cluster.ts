@@ -3,7 +3,8 @@
  * (built once from the Go module proxy) with its persistence and SQL visibility on PostgreSQL, its Web
  * UI, then CLUSTER_WORKERS worker processes (default 2) and CLUSTER_APIS API processes (default 2)
  * sharing PORT. State persists under .data/cluster/, with the secrets generated on the first start
- * (toolchain/secrets.ts). SIGHUP restarts the workers, then the API
+ * (toolchain/secrets.ts). Workers and API processes run the compiled service with plain node
+ * (`npm run build`'s dist/, built first when missing or stale). SIGHUP restarts the workers, then the API
  * processes, one at a time; Ctrl-C stops everything cleanly.
  */
 import { mkdirSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { createPrisma } from '../prisma/client';
 import { migrate } from '../prisma/migrate';
 import { ConfigError, deliveryConfig } from '../runtime/config';
 import { describeStartupError } from '../runtime/shutdown';
+import { BUILT, ensureBuilt } from './build';
 import { repoRoot, say } from './common';
 import { dataDirSecrets } from './secrets';
 import { assertPortFree, resolveDatabase } from './postgres';
@@ -22,7 +24,6 @@ import { startProcessCluster } from './process-cluster';
 import { startTemporalCluster } from './temporal-cluster';
 import { registerOnConfiguredCluster } from './temporal-server';
 import { stopInReverseOnSignal } from './shutdown-order';
-import { writeWorkflowBundle } from './workflow-bundle';
 
 const TEMPORAL_PORT = 7233;
 const UI_PORT = Number(process.env.TEMPORAL_UI_PORT ?? 8233);
@@ -74,10 +75,10 @@ async function main(): Promise<void> {
     const applied = await migrate(db.url);
     if (applied.length) say(`Applied migrations: ${applied.join(', ')}`);
     const createdKey = await adminKey(db.url);
-    // Bundled once here, so each worker process (and each restart) starts without bundling.
-    say('Bundling the workflow code…');
-    env.WORKFLOW_BUNDLE = path.join(dataDir, 'workflow-bundle.js');
-    await writeWorkflowBundle(env.WORKFLOW_BUNDLE);
+    // The compiled service and its workflow bundle (npm run build), built now if missing or stale:
+    // each worker process (and each restart) runs plain node and starts without bundling.
+    await ensureBuilt();
+    env.WORKFLOW_BUNDLE = BUILT.workflowBundle;
     say(`Starting ${workers} workers and ${apis} API processes…`);
     const processes = await startProcessCluster({ workers, apis, env });
     add('workers and API processes', () => processes.stop());

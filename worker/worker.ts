@@ -31,12 +31,12 @@ export interface CampaignWorkerDeps {
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
 
-/** See `CampaignWorkerDeps.shutdownGraceTime` and WORKER_SHUTDOWN_GRACE_TIME in the README. */
+/** See `CampaignWorkerDeps.shutdownGraceTime` and WORKER_SHUTDOWN_GRACE_TIME in docs/configuration.md. */
 export const DEFAULT_SHUTDOWN_GRACE_TIME = '10s';
 
 /**
- * The sticky cache size: see WORKER_MAX_CACHED_WORKFLOWS in the README and the memory scenario in
- * BENCHMARKS.md. The SDK's own default grows with the V8 heap limit (about 2,300 on a 24 GiB
+ * The sticky cache size: see WORKER_MAX_CACHED_WORKFLOWS in docs/deployment.md (worker memory)
+ * and the memory scenario in BENCHMARKS.md. The SDK's own default grows with the V8 heap limit (about 2,300 on a 24 GiB
  * machine); each cached campaign holds in the order of 1 MiB, and evictions leave as much garbage.
  * With 10,000 live campaigns the worker process peaked at 1.5 GiB with 500, 1.2 GiB with 250 and
  * 947 MiB with 100; a campaign out of the cache answers its next command about 15–45 ms later.
@@ -46,8 +46,8 @@ export const DEFAULT_MAX_CACHED_WORKFLOWS = 100;
 /**
  * Activities at once (a trigger dispatcher or a run's delivery holds one while it drains, with a
  * PostgreSQL connection for its batch in flight), and local activities at once (projections, stops):
- * see WORKER_MAX_ACTIVITIES and WORKER_MAX_LOCAL_ACTIVITIES in the README. Local activities have slots
- * of their own, so busy dispatchers never hold back a command's projection.
+ * see WORKER_MAX_ACTIVITIES and WORKER_MAX_LOCAL_ACTIVITIES in docs/configuration.md. Local
+ * activities have slots of their own, so busy dispatchers never hold back a command's projection.
  */
 export const DEFAULT_MAX_ACTIVITIES = 10;
 export const DEFAULT_MAX_LOCAL_ACTIVITIES = 10;
