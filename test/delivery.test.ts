@@ -13,7 +13,6 @@ import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { Pool } from 'pg';
-import { SMTPServer } from 'smtp-server';
 import type { campaignWorkflow } from '../workflows/campaign';
 import {
   activateUpdate,
@@ -24,6 +23,7 @@ import {
 } from '../workflows/messages';
 import type { DeliveryConfig } from '../activities';
 import { createAudience, type ProfileVariation } from './harness/campaigns';
+import { startSmtpCapture, type SmtpCapture } from './harness/receivers';
 import type { CampaignContent, Channel } from '../domain/types';
 import {
   runTestWorker,
@@ -55,35 +55,12 @@ async function until(probe: () => Promise<boolean>, ms = 60_000): Promise<void> 
 describe('delivery on the real stack', () => {
   let stack: DevStack;
   let pool: Pool;
-  let smtp: SMTPServer;
-  let smtpPort: number;
-  const received: string[] = [];
-  /** Until this instant the file's SMTP server answers every RCPT TO with a transient 451. */
-  let smtpRefuseUntil = 0;
+  let smtp: SmtpCapture;
 
   beforeAll(async () => {
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      logger: false,
-      onRcptTo(_address, _session, callback) {
-        if (Date.now() < smtpRefuseUntil) {
-          callback(Object.assign(new Error('Mailbox busy, try later'), { responseCode: 451 }));
-        } else callback();
-      },
-      onData(stream, _session, callback) {
-        let raw = '';
-        stream.on('data', (chunk: Buffer) => (raw += chunk.toString()));
-        stream.on('end', () => {
-          received.push(raw);
-          callback();
-        });
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-    smtpPort = (smtp.server.address() as AddressInfo).port;
+    smtp = await startSmtpCapture();
     stack = await startDevStack('delivery', {
-      smtp: { host: '127.0.0.1', port: smtpPort, allowInsecure: true },
+      smtp: { host: '127.0.0.1', port: smtp.port, allowInsecure: true },
       webhook: { attempts: 3, minBackoffMs: 20, timeoutMs: 2000 },
       transientRetry: { firstDelayMs: 200, maxDelayMs: 1000 },
     });
@@ -93,7 +70,7 @@ describe('delivery on the real stack', () => {
   afterAll(async () => {
     await stack?.stop();
     await pool?.end();
-    await new Promise<void>((resolve) => smtp?.close(() => resolve()));
+    await smtp?.close();
   });
 
   const audienceOf = (n: number, vary?: (i: number) => ProfileVariation) => createAudience(pool, n, vary);
@@ -286,10 +263,10 @@ describe('delivery on the real stack', () => {
   it('email is received by a real SMTP server, rendered from the pinned version and the profile', async () => {
     const { audienceId, ids } = await audienceOf(3, (i) => ({ email: i === 1 ? null : undefined }));
     const { id, handle } = await campaign({ audienceId });
-    const before = received.length;
+    const before = smtp.received.length;
     await handle.executeUpdate(activateUpdate, { args: [meta()] });
     await until(async () => (await handle.query(stateQuery)).status === 'completed');
-    const mails = received.slice(before);
+    const mails = smtp.received.slice(before);
     expect(mails).toHaveLength(2);
     const first = mails.find((m) => m.includes(`${ids[0]}@example.com`))!;
     expect(first).toMatch(/Subject: Hello P1/);
@@ -546,12 +523,12 @@ describe('delivery on the real stack', () => {
   it('an SMTP server refusing with 4xx for a while: the messages are sent once it accepts, none failed', async () => {
     const { audienceId, ids } = await audienceOf(3);
     const { id, handle } = await campaign({ audienceId });
-    const before = received.length;
-    smtpRefuseUntil = Date.now() + 2000;
+    const before = smtp.received.length;
+    smtp.refuseUntil = Date.now() + 2000;
     await handle.executeUpdate(activateUpdate, { args: [meta()] });
     await until(async () => (await handle.query(stateQuery)).status === 'completed', 60_000);
     expect(await counts(id)).toEqual({ sent: 3 });
-    const mails = received.slice(before);
+    const mails = smtp.received.slice(before);
     for (const p of ids) {
       const mine = mails.filter((m) => m.includes(`${p}@example.com`));
       expect(mine).toHaveLength(1);

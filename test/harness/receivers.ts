@@ -3,9 +3,11 @@
  * per `Idempotency-Key` (`<campaign>:<run>:<recipient>`, or `<execution>:<recipient>` for a trigger)
  * and answers 200, after `delayMs` if set (a slow receiver; a function draws a delay per request), or
  * the status `status()` returns at that moment (a receiver that is down answers 5xx).
+ * `startSmtpCapture` is the SMTP counterpart: a local SMTP server keeping every message it accepts.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
 
 export interface ReceivedRequest {
   key: string;
@@ -75,4 +77,41 @@ export async function startWebhookReceiver(
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** A local SMTP server that keeps every message it accepts (raw RFC 5322 text), in arrival order. */
+export interface SmtpCapture {
+  port: number;
+  received: string[];
+  /** Until this instant (ms since the epoch) every RCPT TO is refused with a transient 451. */
+  refuseUntil: number;
+  close(): Promise<void>;
+}
+
+export async function startSmtpCapture(): Promise<SmtpCapture> {
+  const received: string[] = [];
+  const capture = { received, refuseUntil: 0 };
+  const smtp = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onRcptTo(_address, _session, callback) {
+      if (Date.now() < capture.refuseUntil) {
+        callback(Object.assign(new Error('Mailbox busy, try later'), { responseCode: 451 }));
+      } else callback();
+    },
+    onData(stream, _session, callback) {
+      let raw = '';
+      stream.on('data', (chunk: Buffer) => (raw += chunk.toString()));
+      stream.on('end', () => {
+        received.push(raw);
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
+  return Object.assign(capture, {
+    port: (smtp.server.address() as AddressInfo).port,
+    close: () => new Promise<void>((resolve) => smtp.close(() => resolve())),
+  });
 }

@@ -4,9 +4,7 @@
  * email campaign, sign a token and read both reports.
  */
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { Pool } from 'pg';
-import { SMTPServer } from 'smtp-server';
 import request from 'supertest';
 import { testApp } from './api';
 import { createApiKey } from '../../api/auth';
@@ -15,6 +13,7 @@ import { signToken, type TrackingRef } from '../../runtime/tracking-tokens';
 import type { campaignWorkflow } from '../../workflows/campaign';
 import { activateUpdate, campaignWorkflowId, projectedUpdate } from '../../workflows/messages';
 import { createAudience, until } from './campaigns';
+import { startSmtpCapture } from './receivers';
 import { startDevStack, testDatabaseUrl, type DevStack } from './stack';
 
 export const tracking = {
@@ -27,22 +26,8 @@ export const CHROME =
 export type TrackingStack = Awaited<ReturnType<typeof startTrackingStack>>;
 
 export async function startTrackingStack(prefix: string) {
-  const received: string[] = [];
-  const smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onData(stream, _session, callback) {
-      let raw = '';
-      stream.on('data', (chunk: Buffer) => (raw += chunk.toString()));
-      stream.on('end', () => {
-        received.push(raw);
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-  const port = (smtp.server.address() as AddressInfo).port;
+  const smtp = await startSmtpCapture();
+  const { received, port } = smtp;
   const stack: DevStack = await startDevStack(prefix, {
     smtp: { host: '127.0.0.1', port, allowInsecure: true },
     tracking,
@@ -137,7 +122,7 @@ export async function startTrackingStack(prefix: string) {
     async stop() {
       await stack.stop();
       await pool.end();
-      await new Promise<void>((resolve) => smtp.close(() => resolve()));
+      await smtp.close();
     },
   };
 }
