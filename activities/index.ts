@@ -9,11 +9,11 @@ import { project, type Projection } from '../readmodel/campaign-projection';
 import { reportStore } from '../readmodel/reports';
 import type { ProjectionFailure } from '../domain/types';
 import { createDeliveryActivities, type DeliveryConfig } from './delivery';
-import { createTriggerActivities, type DispatchPacing } from './triggers';
+import { createTriggerActivities, type DispatchPacing } from '../triggers/activities';
 
 export type { Projection } from '../readmodel/campaign-projection';
 export type { DeliveryConfig, RunCounts, RunInput, RunRef } from './delivery';
-export type { DispatchInput, DispatchReport } from './triggers';
+export type { DispatchInput, DispatchReport } from '../triggers/activities';
 
 export interface ActivityDeps {
   prisma: PrismaClient;

@@ -23,7 +23,7 @@ import { audienceRoutes } from './routes/audiences';
 import { campaignRoutes } from './routes/campaigns';
 import { deliveryRoutes } from './routes/deliveries';
 import { draftRoutes } from './routes/draft';
-import { executionRoutes } from './routes/executions';
+import { executionRoutes } from '../triggers/http/routes';
 import { keyRoutes } from './routes/keys';
 import { lifecycleRoutes } from './routes/lifecycle';
 import { previewRoutes } from './routes/preview';

@@ -7,14 +7,14 @@ import { audienceStore } from '../readmodel/audiences';
 import { campaignStore } from '../readmodel/campaigns';
 import { consentStore } from '../readmodel/consent';
 import { deliveryStore } from '../readmodel/deliveries';
-import { executionStore } from '../readmodel/executions';
+import { executionStore } from '../triggers/store';
 import { reportStore } from '../readmodel/reports';
 import { trackingStore } from '../readmodel/tracking';
 import { campaignCommands } from './campaign-commands';
 import { campaignQueries } from './campaign-queries';
 import { perAddressRateLimit, perKeyRateLimit } from './rate-limit';
 import { TemporalGateway } from './temporal-gateway';
-import { triggerUseCases } from './triggers';
+import { triggerUseCases } from '../triggers/http/use-cases';
 
 export interface ServiceDeps {
   client: Client;

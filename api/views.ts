@@ -5,7 +5,7 @@ import type { ConsentChangeRow } from '../readmodel/consent';
 import { specOfRow, type CampaignRow, type HistoryRow, type VersionRow } from '../readmodel/campaigns';
 import type { MessageRow, RunRow } from '../readmodel/deliveries';
 import type { PrismaClient } from '../prisma/client';
-import type { ExecutionMessageRow, ExecutionRow, OutcomeRow } from '../readmodel/executions';
+import type { ExecutionMessageRow, ExecutionRow, OutcomeRow } from '../triggers/store';
 import type { EXECUTION_MESSAGE_STATUSES, EXECUTION_STATUSES } from './schemas';
 
 type KeyRow = Awaited<ReturnType<PrismaClient['apiKey']['findUniqueOrThrow']>>;

@@ -8,6 +8,6 @@ export * from './common';
 export * from './consent';
 export * from './deliveries';
 export * from './keys';
-export * from './executions';
+export * from '../../triggers/http/schemas';
 export * from './reports';
 export * from './preview';

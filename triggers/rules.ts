@@ -4,10 +4,10 @@
  * (413) and schema (422), and a recipient as the queue stores it.
  */
 import type { z } from 'zod';
-import { isLive, type QueuedRecipient, type TriggerTarget } from '../readmodel/executions';
+import { isLive, type QueuedRecipient, type TriggerTarget } from './store/index';
 import { contextErrors } from './context-schema';
-import { HttpProblem, type FieldProblem } from './problem';
-import { MAX_CONTEXT_BYTES, type triggerSchema } from './schemas';
+import { HttpProblem, type FieldProblem } from '../api/problem';
+import { MAX_CONTEXT_BYTES, type triggerSchema } from '../api/schemas';
 
 export type TriggerCall = z.infer<typeof triggerSchema>;
 type TriggerRecipient = NonNullable<TriggerCall['recipients']>[number];

@@ -1,7 +1,7 @@
 /** API triggers: the trigger call, its 202, executions and their per-recipient outcomes. */
 import { z } from 'zod';
-import { audienceRefSchema } from './campaigns';
-import { contextObject, emailAddress, identifier, jsonObject, text } from './input';
+import { audienceRefSchema } from '../../api/schemas/campaigns';
+import { contextObject, emailAddress, identifier, jsonObject, text } from '../../api/schemas/input';
 
 /** The most context a call may carry, shared and per-recipient together (JSON bytes). */
 export const MAX_CONTEXT_BYTES = 200 * 1024;

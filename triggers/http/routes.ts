@@ -1,7 +1,7 @@
 /** API triggers: trigger a live api_triggered campaign, and follow or cancel what a call started. */
-import { executionCursor, executionMessageCursor, page } from '../cursor';
-import { actorOf, idempotencyScope } from '../http';
-import type { Routes } from '../routing';
+import { executionCursor, executionMessageCursor, page } from '../../api/cursor';
+import { actorOf, idempotencyScope } from '../../api/http';
+import type { Routes } from '../../api/routing';
 import {
   executionAcceptedSchema,
   executionDetailSchema,
@@ -12,10 +12,10 @@ import {
   idParams,
   pageQuerySchema,
   triggerSchema,
-} from '../schemas';
-import type { Services } from '../services';
-import { invalidField } from '../problem';
-import { toExecution, toExecutionMessage, toOutcome } from '../views';
+} from '../../api/schemas';
+import type { Services } from '../../api/services';
+import { invalidField } from '../../api/problem';
+import { toExecution, toExecutionMessage, toOutcome } from '../../api/views';
 
 export function executionRoutes(
   routes: Routes,

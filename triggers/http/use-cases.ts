@@ -8,19 +8,19 @@
 import { randomUUID } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { v5 as uuidv5 } from 'uuid';
-import type { CampaignCategory, CampaignContent } from '../domain/types';
-import type { AudienceStore } from '../readmodel/audiences';
-import type { CampaignStore } from '../readmodel/campaigns';
+import type { CampaignCategory, CampaignContent } from '../../domain/types';
+import type { AudienceStore } from '../../readmodel/audiences';
+import type { CampaignStore } from '../../readmodel/campaigns';
 import {
   isLive,
   type ExecutionRow,
   type ExecutionStore,
   type NewExecution,
   type TriggerTarget,
-} from '../readmodel/executions';
-import { triggersQueuedSignal } from '../workflows/messages';
-import { HttpProblem } from './problem';
-import type { TemporalGateway } from './temporal-gateway';
+} from '../store/index';
+import { triggersQueuedSignal } from '../../workflows/messages';
+import { HttpProblem } from '../../api/problem';
+import type { TemporalGateway } from '../../api/temporal-gateway';
 import {
   checkContext,
   marketingErrors,
@@ -28,9 +28,9 @@ import {
   toQueued,
   transactionalErrors,
   type TriggerCall,
-} from './trigger-rules';
+} from '../rules';
 
-export type { TriggerCall } from './trigger-rules';
+export type { TriggerCall } from '../rules';
 
 /** Namespace of execution ids derived from an idempotency scope (UUIDv5, RFC 9562). */
 export const EXECUTION_ID_NAMESPACE = '0b5e3c1e-8d7f-4f6a-9a51-2c4e6d8f0a13';

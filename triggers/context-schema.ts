@@ -17,8 +17,8 @@ import addFormats from 'ajv-formats';
 import { LRUCache } from 'lru-cache';
 import { RE2JS } from 're2js';
 import stringify from 'safe-stable-stringify';
-import { HttpProblem, type FieldProblem } from './problem';
-import { MAX_CONTEXT_SCHEMA_BYTES } from './schemas/context-schema';
+import { HttpProblem, type FieldProblem } from '../api/problem';
+import { MAX_CONTEXT_SCHEMA_BYTES } from '../api/schemas/context-schema';
 
 /** Ajv's `code.regExp`: RE2's linear-time matching instead of JavaScript's backtracking RegExp. */
 const re2: RegExpEngine = Object.assign(

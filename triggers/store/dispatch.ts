@@ -1,11 +1,11 @@
 /**
- * The SQL of the trigger dispatcher (see ./triggers for the rules it keeps): the queue's owner, the
+ * The SQL of the trigger dispatcher (see ../activities.ts for the rules it keeps): the queue's owner, the
  * batches it takes from `execution_messages`, the outcomes it records (with each execution's counts
  * and status in the same statement), scheduled marketing executions, and the stop.
  */
 import type { Pool, PoolClient } from 'pg';
-import type { CampaignContent } from '../domain/types';
-import { expandAudience } from '../readmodel/trigger-acceptance';
+import type { CampaignContent } from '../../domain/types';
+import { expandAudience } from './accept';
 
 /** One queued message, with what sending it needs. */
 export interface QueuedMessage {
@@ -100,7 +100,7 @@ export async function startDueExecutions(client: PoolClient, campaignId: string)
  * The first queued messages that are due (not waiting for a retry), in queue order, with their
  * profiles and execution context; `expired` when a message was queued longer than `windowMs` ago.
  * Their executions stay share-locked until the batch commits, and are re-checked under the lock: a
- * cancel (`readmodel/executions.ts`) waits for the batch, and the batch sends nothing of an
+ * cancel (`./index.ts`) waits for the batch, and the batch sends nothing of an
  * execution a cancel committed first.
  */
 export async function takeQueued(

@@ -2,15 +2,15 @@
  * The workflow's side of API triggers: it runs the dispatcher activity when asked (the
  * `triggersQueued` signal, coalesced by the API) or when a scheduled execution or a callback retry
  * is due, keeps the totals operators see, and closes the queue on a stop. The queue itself lives in
- * PostgreSQL (readmodel/executions.ts, activities/triggers.ts): a trigger call costs no history.
+ * PostgreSQL (triggers/store, triggers/activities.ts): a trigger call costs no history.
  */
 import * as wf from '@temporalio/workflow';
 import { usesContext } from '../domain/context';
 import { isReplay } from '../domain/lifecycle';
 import type { CampaignState, Command, StopReceipt, TriggerTotals } from '../domain/types';
-import { closeTriggers, dispatchTriggers } from './campaign-activities';
-import { workflowNow } from './clock';
-import { PATCHES } from './patches';
+import { closeTriggers, dispatchTriggers } from '../workflows/campaign-activities';
+import { workflowNow } from '../workflows/clock';
+import { PATCHES } from '../workflows/patches';
 
 /**
  * The review rule for `command`: whether templates may use the call context. Asked of `patched()`

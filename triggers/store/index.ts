@@ -1,7 +1,7 @@
 /**
- * The trigger queue of api_triggered campaigns: the one module that writes executions as calls are
- * accepted (`executions`, `execution_messages`, `campaign_triggers`) and reads them for the API. The
- * dispatcher that drains the queue has its own SQL in activities/trigger-store.ts.
+ * The trigger queue of api_triggered campaigns (`executions`, `execution_messages`,
+ * `campaign_triggers`): this module reads it for the API and cancels; accepting a call is in
+ * ./accept.ts, the dispatcher that drains the queue in ./dispatch.ts. No other module touches these tables.
  *
  * The stop fence is the campaign's queue row in `campaign_triggers`, created before its first call
  * (`ensureQueue`): an acceptance locks it FOR KEY SHARE in the statement that writes the execution,
@@ -9,13 +9,13 @@
  * COMMITTED a row lock returns the row's newest committed version, so an acceptance or a batch that
  * waited for a stop sees the queue closed, and once the stop commits none can commit after it.
  * Acceptances never wait for each other, for the dispatcher's batches, nor for its wake marks; only
- * the dispatcher going idle locks the row FOR UPDATE, for an instant (activities/trigger-store.ts
+ * the dispatcher going idle locks the row FOR UPDATE, for an instant (./dispatch.ts
  * `goIdle`), so an acceptance either is seen by it or reads its wake mark cleared and signals.
  */
 import type { Pool } from 'pg';
-import { inTransaction } from './sql';
-import { acceptMarketing, acceptTransactional } from './trigger-acceptance';
-import type { CampaignCategory } from '../domain/types';
+import { inTransaction } from '../../readmodel/sql';
+import { acceptMarketing, acceptTransactional } from './accept';
+import type { CampaignCategory } from '../../domain/types';
 
 /** What a trigger call is checked against: the campaign, its live version, and its trigger queue. */
 export interface TriggerTarget {
@@ -229,7 +229,7 @@ export function executionStore(pool: Pool) {
      * sent is `cancelled`, and its counts keep what went before. Serialised with the dispatcher's
      * batch through row locks: the queue row share-locked (a stop waits for the cancel, and the
      * cancel for the stop), then the execution's row FOR UPDATE, which waits for a batch in flight
-     * that holds it (trigger-store `takeQueued`, `startDueExecutions`): a message that batch sends is
+     * that holds it (./dispatch.ts `takeQueued`, `startDueExecutions`): a message that batch sends is
      * counted sent, and a later batch re-checks the status under its lock and sends nothing more.
      * `cancelled` is false for an execution that had finished (or was cancelled before).
      */

@@ -1,10 +1,10 @@
 /**
- * Accepting a trigger call (see ./executions for the stop fence it keeps): a transactional call in
+ * Accepting a trigger call (see ./index.ts for the stop fence it keeps): a transactional call in
  * one statement, a marketing call in one transaction that may snapshot its audience, and that
  * snapshot itself (also taken by the dispatcher when a call for later is due).
  */
 import type { Pool, PoolClient } from 'pg';
-import type { Accepted, ExecutionRow, NewExecution, QueuedRecipient, Refused } from './executions';
+import type { Accepted, ExecutionRow, NewExecution, QueuedRecipient, Refused } from './index';
 
 /**
  * Snapshots a marketing execution's audience into queued messages (ids in order, one per profile)

@@ -2,7 +2,7 @@
  * The trigger dispatcher of an api_triggered campaign, and its stop.
  *
  * A trigger call costs no workflow update and no history event: the API writes the execution and
- * one queued `execution_messages` row per recipient in one transaction (readmodel/executions.ts),
+ * one queued `execution_messages` row per recipient in one transaction (triggers/store),
  * then signals the campaign workflow only when its dispatcher is not already awake. The workflow
  * runs `dispatchTriggers`, one activity that drains the queue in batches for up to a minute (then
  * reports its totals and is run again while work remains) and lingers a few seconds when the queue
@@ -23,10 +23,10 @@ import type { Pool, PoolClient } from 'pg';
 import type { CampaignContent, Channel } from '../domain/types';
 import { inTransaction } from '../readmodel/sql';
 import { finishCallbacks, sendCallbacks } from './callbacks';
-import type { DeliveryConfig } from './delivery';
-import { createWebhookSender } from './channels';
-import { watchProgress } from './progress';
-import { createBatchSender, type Recipient } from './send';
+import type { DeliveryConfig } from '../activities/delivery';
+import { createWebhookSender } from '../activities/channels';
+import { watchProgress } from '../activities/progress';
+import { createBatchSender, type Recipient } from '../activities/send';
 import {
   claimQueue,
   closeQueue,
@@ -42,7 +42,7 @@ import {
   type ExecutionProgress,
   type MessageOutcome,
   type QueuedMessage,
-} from './trigger-store';
+} from './store/dispatch';
 
 /** A message a transient channel error left queued, and why. */
 type Transient = { executionId: string; recipient: number; error: string };
