@@ -24,7 +24,7 @@ export default tseslint.config(
   {
     // Workflow code and the domain it bundles run in Temporal's deterministic sandbox: no Node
     // built-ins, no I/O.
-    files: ['workflows/**/*.ts', 'domain/**/*.ts', 'triggers/dispatcher.ts'],
+    files: ['workflows/**/*.ts', 'domain/**/*.ts', 'triggers/dispatcher.ts', 'delivery/run.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

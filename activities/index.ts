@@ -8,11 +8,11 @@ import { campaignStore } from '../readmodel/campaigns';
 import { project, type Projection } from '../readmodel/campaign-projection';
 import { reportStore } from '../readmodel/reports';
 import type { ProjectionFailure } from '../domain/types';
-import { createDeliveryActivities, type DeliveryConfig } from './delivery';
+import { createDeliveryActivities, type DeliveryConfig } from '../delivery/activities';
 import { createTriggerActivities, type DispatchPacing } from '../triggers/activities';
 
 export type { Projection } from '../readmodel/campaign-projection';
-export type { DeliveryConfig, RunCounts, RunInput, RunRef } from './delivery';
+export type { DeliveryConfig, RunCounts, RunInput, RunRef } from '../delivery/activities';
 export type { DispatchInput, DispatchReport } from '../triggers/activities';
 
 export interface ActivityDeps {

@@ -1,5 +1,5 @@
 /**
- * Tracking added to a rendered message, after its templates are rendered (./send calls it):
+ * Tracking added to a rendered message, after its templates are rendered (delivery/send.ts calls it):
  *
  * - every http(s) link in a text body (email, sms, push) is rewritten to `GET /t/c/<token>`, the
  *   token carrying the link's index and destination;

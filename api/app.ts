@@ -21,7 +21,7 @@ import { HttpProblem, problemHandler } from './problem';
 import { Routes } from './routing';
 import { audienceRoutes } from './routes/audiences';
 import { campaignRoutes } from './routes/campaigns';
-import { deliveryRoutes } from './routes/deliveries';
+import { deliveryRoutes } from '../delivery/http/routes';
 import { draftRoutes } from './routes/draft';
 import { executionRoutes } from '../triggers/http/routes';
 import { keyRoutes } from './routes/keys';

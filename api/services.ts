@@ -6,7 +6,7 @@ import type { KeyAuthentication } from './auth';
 import { audienceStore } from '../readmodel/audiences';
 import { campaignStore } from '../readmodel/campaigns';
 import { consentStore } from '../readmodel/consent';
-import { deliveryStore } from '../readmodel/deliveries';
+import { deliveryStore } from '../delivery/store/messages';
 import { executionStore } from '../triggers/store';
 import { reportStore } from '../readmodel/reports';
 import { trackingStore } from '../readmodel/tracking';

@@ -3,7 +3,7 @@ import type { Role } from './schemas';
 import type { AudienceRow, ProfileRow } from '../readmodel/audiences';
 import type { ConsentChangeRow } from '../readmodel/consent';
 import { specOfRow, type CampaignRow, type HistoryRow, type VersionRow } from '../readmodel/campaigns';
-import type { MessageRow, RunRow } from '../readmodel/deliveries';
+import type { MessageRow, RunRow } from '../delivery/store/messages';
 import type { PrismaClient } from '../prisma/client';
 import type { ExecutionMessageRow, ExecutionRow, OutcomeRow } from '../triggers/store';
 import type { EXECUTION_MESSAGE_STATUSES, EXECUTION_STATUSES } from './schemas';

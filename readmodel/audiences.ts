@@ -1,6 +1,6 @@
 /**
  * Profiles and audiences: who campaigns send to. The API writes and reads them here; delivery
- * snapshots an audience with its own bulk SQL (activities/delivery.ts).
+ * snapshots an audience with its own bulk SQL (delivery/store/runs.ts).
  */
 import { Prisma, type PrismaClient } from '../prisma/client';
 

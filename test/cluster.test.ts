@@ -12,7 +12,7 @@ import { Client, Connection } from '@temporalio/client';
 import { Pool } from 'pg';
 import { startProcessCluster, type ProcessCluster } from '../toolchain/process-cluster';
 import { freePort } from '../toolchain/postgres';
-import { runWorkflowId } from '../workflows/run';
+import { runWorkflowId } from '../delivery/run';
 import { createAudience, runFinished, startCampaign, summarise, until } from './harness/campaigns';
 import { recipientOf, startWebhookReceiver, type WebhookReceiver } from './harness/receivers';
 import { testDatabaseUrl, testTemporalAddress, uniqueTaskQueue } from './harness/stack';

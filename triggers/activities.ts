@@ -23,10 +23,10 @@ import type { Pool, PoolClient } from 'pg';
 import type { CampaignContent, Channel } from '../domain/types';
 import { inTransaction } from '../readmodel/sql';
 import { finishCallbacks, sendCallbacks } from './callbacks';
-import type { DeliveryConfig } from '../activities/delivery';
-import { createWebhookSender } from '../activities/channels';
-import { watchProgress } from '../activities/progress';
-import { createBatchSender, type Recipient } from '../activities/send';
+import type { DeliveryConfig } from '../delivery/activities';
+import { createWebhookSender } from '../delivery/channels';
+import { watchProgress } from '../delivery/progress';
+import { createBatchSender, type Recipient } from '../delivery/send';
 import {
   claimQueue,
   closeQueue,

@@ -6,7 +6,7 @@
  * (2^attempt seconds, 8 attempts), then marked `failed`; a 3xx/4xx is `failed` at once.
  */
 import type { Pool } from 'pg';
-import type { DeliveryResult } from '../activities/channels';
+import type { DeliveryResult } from '../delivery/channels';
 
 /** A signed POST with its idempotency key: the webhook sender of ./channels. */
 type Post = (url: string, payload: unknown, idempotencyKey: string) => Promise<DeliveryResult>;

@@ -37,7 +37,7 @@ import {
 import { OperatorView } from './operator-view';
 import { PATCHES } from './patches';
 import { refuseAsFailure } from './refusals';
-import { campaignRunWorkflow, runWorkflowId } from './run';
+import { campaignRunWorkflow, runWorkflowId } from '../delivery/run';
 import { HeadlineRefresher } from './headline';
 import { workflowNow } from './clock';
 import { PlanRuleAnswers } from './plan-rules';

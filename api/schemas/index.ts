@@ -6,7 +6,7 @@ export * from './audiences';
 export * from './campaigns';
 export * from './common';
 export * from './consent';
-export * from './deliveries';
+export * from '../../delivery/http/schemas';
 export * from './keys';
 export * from '../../triggers/http/schemas';
 export * from './reports';

@@ -13,7 +13,7 @@ import type {
   stopResponseSchema,
   versionSchema,
 } from '../../api/schemas/campaigns';
-import type { messageListSchema, runListSchema } from '../../api/schemas/deliveries';
+import type { messageListSchema, runListSchema } from '../../delivery/http/schemas';
 import type { meSchema } from '../../api/schemas/keys';
 import type { previewSchema } from '../../api/schemas/preview';
 import type { reportSchema } from '../../api/schemas/report-shape';

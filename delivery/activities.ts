@@ -19,7 +19,7 @@
  * Temporal retries it elsewhere; transient channel errors leave recipients pending and fail the
  * attempt with a back-off of the run's own (see `TransientRetry`).
  *
- * This file holds the activities themselves; the SQL is in ./run-store and ./run-batches, the sending
+ * This file holds the activities themselves; the SQL is in ./store/runs.ts, the sending
  * in ./send.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
@@ -27,8 +27,11 @@ import type { Pool } from 'pg';
 import type { CampaignVersion, Channel } from '../domain/types';
 import type { TrackingConfig } from '../runtime/tracking-tokens';
 import type { SmtpSenderOptions } from './channels';
-import { readPending, recordOutcomes, runSlices, type Slice } from './run-batches';
 import {
+  readPending,
+  recordOutcomes,
+  runSlices,
+  type Slice,
   claimRun,
   clearTransientFailures,
   countMessages,
@@ -41,7 +44,7 @@ import {
   runStatus,
   setRecipientCount,
   snapshotAudience,
-} from './run-store';
+} from './store/runs';
 import { watchProgress, type ProgressWatch } from './progress';
 import { createBatchSender, type BatchResult } from './send';
 

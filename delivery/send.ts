@@ -16,9 +16,9 @@ import Handlebars from 'handlebars';
 import { renderTemplate } from '../domain/review';
 import type { CampaignVersion, Channel } from '../domain/types';
 import { createSmtpSender, createWebhookSender, type DeliveryResult } from './channels';
-import type { DeliveryConfig } from './delivery';
-import { ADDRESS } from './run-store';
-import { addTracking, unsubscribeHeaders } from './tracking-links';
+import type { DeliveryConfig } from './activities';
+import { ADDRESS } from './store/runs';
+import { addTracking, unsubscribeHeaders } from '../activities/tracking-links';
 
 /**
  * A recipient, as a batch reads it: a profile, or (a triggered message to an address only) the

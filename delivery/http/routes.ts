@@ -1,15 +1,15 @@
 /** What a campaign sent: its runs with counts, and its messages with the version each used. */
-import { messageCursor, page, runCursor } from '../cursor';
-import type { Routes } from '../routing';
+import { messageCursor, page, runCursor } from '../../api/cursor';
+import type { Routes } from '../../api/routing';
 import {
   idParams,
   messageListSchema,
   messagesQuerySchema,
   runListSchema,
   shortPageQuerySchema,
-} from '../schemas';
-import type { Services } from '../services';
-import { toMessage, toRun } from '../views';
+} from '../../api/schemas';
+import type { Services } from '../../api/services';
+import { toMessage, toRun } from '../../api/views';
 
 export function deliveryRoutes(routes: Routes, { deliveries, queries }: Services): void {
   routes.add({

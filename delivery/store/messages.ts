@@ -1,8 +1,8 @@
 /**
  * What campaigns sent, as the API reads it: runs with message counts, and messages page by page.
- * Delivery writes these tables with its own bulk SQL on the hot path (activities/delivery.ts).
+ * Delivery writes these tables with its own bulk SQL on the hot path (./runs.ts).
  */
-import type { PrismaClient } from '../prisma/client';
+import type { PrismaClient } from '../../prisma/client';
 
 export type RunRow = Awaited<ReturnType<PrismaClient['campaignRun']['findUniqueOrThrow']>>;
 export type MessageRow = Awaited<ReturnType<PrismaClient['message']['findUniqueOrThrow']>>;

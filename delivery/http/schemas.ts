@@ -1,6 +1,6 @@
 /** What campaigns sent: runs and messages. */
 import { z } from 'zod';
-import { integerParam, text } from './input';
+import { integerParam, text } from '../../api/schemas/input';
 
 export const runSchema = z
   .object({
