@@ -28,8 +28,8 @@ import { keyRoutes } from './routes/keys';
 import { lifecycleRoutes } from './routes/lifecycle';
 import { previewRoutes } from './routes/preview';
 import { profileRoutes } from './routes/profiles';
-import { reportRoutes } from './routes/reports';
-import { trackingRoutes } from './routes/tracking';
+import { reportRoutes } from '../reports/http/routes';
+import { trackingRoutes } from '../reports/http/tracking-routes';
 import { versionRoutes } from './routes/versions';
 import { createServices } from './services';
 

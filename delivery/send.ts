@@ -18,7 +18,7 @@ import type { CampaignVersion, Channel } from '../domain/types';
 import { createSmtpSender, createWebhookSender, type DeliveryResult } from './channels';
 import type { DeliveryConfig } from './activities';
 import { ADDRESS } from './store/runs';
-import { addTracking, unsubscribeHeaders } from '../activities/tracking-links';
+import { addTracking, unsubscribeHeaders } from '../reports/tracking-links';
 
 /**
  * A recipient, as a batch reads it: a profile, or (a triggered message to an address only) the

@@ -9,5 +9,5 @@ export * from './consent';
 export * from '../../delivery/http/schemas';
 export * from './keys';
 export * from '../../triggers/http/schemas';
-export * from './reports';
+export * from '../../reports/http/schemas';
 export * from './preview';

@@ -16,7 +16,7 @@ import type {
 import type { messageListSchema, runListSchema } from '../../delivery/http/schemas';
 import type { meSchema } from '../../api/schemas/keys';
 import type { previewSchema } from '../../api/schemas/preview';
-import type { reportSchema } from '../../api/schemas/report-shape';
+import type { reportSchema } from '../../reports/http/report-shape';
 
 export type Campaign = z.infer<typeof campaignSchema>;
 export type CampaignList = z.infer<typeof campaignListSchema>;

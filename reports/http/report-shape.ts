@@ -3,7 +3,7 @@
  * web console can take its types from here.
  */
 import { z } from 'zod';
-import { MAX_SOURCES } from '../../readmodel/report-figures';
+import { MAX_SOURCES } from '../figures';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const date = (what: string) =>

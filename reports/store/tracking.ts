@@ -9,8 +9,8 @@
  * transaction as its event: `profiles.subscribed = false`, which every run checks at snapshot time and
  * again per batch (recorded `excluded`, `unsubscribed`).
  */
-import type { PrismaClient } from '../prisma/client';
-import { withdrawConsent, type Withdrawal } from './consent';
+import type { PrismaClient } from '../../prisma/client';
+import { withdrawConsent, type Withdrawal } from '../../readmodel/consent';
 
 export interface TrackingEventRow {
   campaignId: string;

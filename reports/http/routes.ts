@@ -3,12 +3,12 @@
  * and the provider events (bounces, complaints) that feed them.
  */
 import type { Request } from 'express';
-import type { Report } from '../../readmodel/reports';
-import { keyText, type MessageKey } from '../../readmodel/tracking';
-import { actorOf } from '../http';
-import { invalidField } from '../problem';
-import { reportCsv } from '../report-csv';
-import type { Routes } from '../routing';
+import type { Report } from '../store/reports';
+import { keyText, type MessageKey } from '../store/tracking';
+import { actorOf } from '../../api/http';
+import { invalidField } from '../../api/problem';
+import { reportCsv } from '../csv';
+import type { Routes } from '../../api/routing';
 import {
   csvSchema,
   globalReportQuerySchema,
@@ -18,8 +18,8 @@ import {
   providerEventsSchema,
   reportSchema,
   MESSAGE_ID,
-} from '../schemas';
-import type { Services } from '../services';
+} from '../../api/schemas';
+import type { Services } from '../../api/services';
 
 const DAY_MS = 86_400_000;
 

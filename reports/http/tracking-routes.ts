@@ -7,11 +7,11 @@
 import type { Request } from 'express';
 import { z } from 'zod';
 import { verifyToken, type TrackingConfig, type TrackingRef } from '../../runtime/tracking-tokens';
-import type { TrackingEventRow } from '../../readmodel/tracking';
-import { HttpProblem } from '../problem';
-import type { Routes } from '../routing';
-import { tokenParams } from '../schemas';
-import type { Services } from '../services';
+import type { TrackingEventRow } from '../store/tracking';
+import { HttpProblem } from '../../api/problem';
+import type { Routes } from '../../api/routing';
+import { tokenParams } from '../../api/schemas';
+import type { Services } from '../../api/services';
 import { classifyHit, uaClass } from '../user-agents';
 
 const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');

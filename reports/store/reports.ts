@@ -7,17 +7,8 @@
  * that statement: the MAX_SOURCES largest by volume (message rows), and one `others` row summing the
  * rest, so a campaign with 100k executions a day still reads and sends a small report.
  */
-import type { PrismaClient } from '../prisma/client';
-import {
-  details,
-  figures,
-  MAX_SOURCES,
-  rateDelta,
-  slice,
-  STATUSES,
-  type Rates,
-  type Sums,
-} from './report-figures';
+import type { PrismaClient } from '../../prisma/client';
+import { details, figures, MAX_SOURCES, rateDelta, slice, STATUSES, type Rates, type Sums } from '../figures';
 
 export type Granularity = 'minute' | 'day';
 
