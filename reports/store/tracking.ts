@@ -5,12 +5,12 @@
  * bounce or a complaint suppresses the address). The `tracking_events` trigger keeps the report
  * counters (see the migration 20261130001000_tracking).
  *
- * Each withdraws the profile's consent through the consent ledger (readmodel/consent.ts) in the same
+ * Each withdraws the profile's consent through the consent ledger (audiences/store/consent.ts) in the same
  * transaction as its event: `profiles.subscribed = false`, which every run checks at snapshot time and
  * again per batch (recorded `excluded`, `unsubscribed`).
  */
 import type { PrismaClient } from '../../prisma/client';
-import { withdrawConsent, type Withdrawal } from '../../readmodel/consent';
+import { withdrawConsent, type Withdrawal } from '../../audiences/store/consent';
 
 export interface TrackingEventRow {
   campaignId: string;

@@ -1,7 +1,7 @@
 /** Profiles: the people campaigns send to, with their addresses, attributes and consent. */
-import { actorOf } from '../http';
-import { HttpProblem, invalidField } from '../problem';
-import type { Routes } from '../routing';
+import { actorOf } from '../../api/http';
+import { HttpProblem, invalidField } from '../../api/problem';
+import type { Routes } from '../../api/routing';
 import {
   consentChangeOutSchema,
   consentChangeSchema,
@@ -11,9 +11,9 @@ import {
   profileParams,
   upsertProfilesResultSchema,
   upsertProfilesSchema,
-} from '../schemas';
-import type { Services } from '../services';
-import { toConsentChange, toProfile } from '../views';
+} from '../../api/schemas';
+import type { Services } from '../../api/services';
+import { toConsentChange, toProfile } from '../../api/views';
 
 const notFound = (id: string) => new HttpProblem(404, 'PROFILE_NOT_FOUND', `no profile with id ${id}`);
 

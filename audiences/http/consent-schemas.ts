@@ -1,7 +1,7 @@
-/** A profile's consent: explicit changes and the ledger (readmodel/consent.ts). */
+/** A profile's consent: explicit changes and the ledger (audiences/store/consent.ts). */
 import { z } from 'zod';
-import { CONSENT_STATUSES, EXPLICIT_CONSENT_SOURCES } from '../../readmodel/consent';
-import { integerParam, text } from './input';
+import { CONSENT_STATUSES, EXPLICIT_CONSENT_SOURCES } from '../store/consent';
+import { integerParam, text } from '../../api/schemas/input';
 
 export const consentStatusSchema = z.enum(CONSENT_STATUSES).meta({
   description:

@@ -2,7 +2,7 @@
  * Profiles and audiences: who campaigns send to. The API writes and reads them here; delivery
  * snapshots an audience with its own bulk SQL (delivery/store/runs.ts).
  */
-import { Prisma, type PrismaClient } from '../prisma/client';
+import { Prisma, type PrismaClient } from '../../prisma/client';
 
 export interface ProfileInput {
   id: string;
@@ -18,7 +18,7 @@ export type ProfileRow = Awaited<ReturnType<PrismaClient['profile']['findUniqueO
 export type AudienceRow = Awaited<ReturnType<PrismaClient['audience']['findUniqueOrThrow']>>;
 
 /**
- * Creates or replaces profiles in one statement. Consent (readmodel/consent.ts) follows the rule of
+ * Creates or replaces profiles in one statement. Consent (./consent.ts) follows the rule of
  * a profile write: a new profile starts subscribed, or unsubscribed with `subscribed: false`, recorded
  * as created; on an existing one, `subscribed: false` unsubscribes a subscribed profile (recorded),
  * and nothing else changes consent: `subscribed: true` on a profile that is not subscribed is kept

@@ -1,10 +1,10 @@
 /** Audiences: a static list of profiles, or a filter on their attributes. */
 import { randomUUID } from 'node:crypto';
-import { HttpProblem } from '../problem';
-import type { Routes } from '../routing';
-import { audienceMembersSchema, audienceSchema, createAudienceSchema, idParams } from '../schemas';
-import type { Services } from '../services';
-import { toAudience } from '../views';
+import { HttpProblem } from '../../api/problem';
+import type { Routes } from '../../api/routing';
+import { audienceMembersSchema, audienceSchema, createAudienceSchema, idParams } from '../../api/schemas';
+import type { Services } from '../../api/services';
+import { toAudience } from '../../api/views';
 
 export function audienceRoutes(routes: Routes, { audiences }: Services): void {
   /** The audience with its current size, or 404. */

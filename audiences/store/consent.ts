@@ -8,7 +8,7 @@
  * suppression); no profile write undoes them. Only an explicit change (`POST /v1/profiles/:id/consent`)
  * sets any status, re-subscribing included.
  */
-import type { PrismaClient } from '../prisma/client';
+import type { PrismaClient } from '../../prisma/client';
 
 export const CONSENT_STATUSES = ['subscribed', 'unsubscribed', 'suppressed'] as const;
 export type ConsentStatus = (typeof CONSENT_STATUSES)[number];

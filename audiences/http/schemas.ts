@@ -1,7 +1,7 @@
 /** Profiles and audiences. */
 import { z } from 'zod';
-import { consentStatusSchema } from './consent';
-import { emailAddress, identifier, jsonObject, name, text } from './input';
+import { consentStatusSchema } from './consent-schemas';
+import { emailAddress, identifier, jsonObject, name, text } from '../../api/schemas/input';
 
 const attributes = z
   .record(z.string(), z.unknown())
