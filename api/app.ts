@@ -11,6 +11,7 @@ import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
 import type { PrismaClient } from '../prisma/client';
+import { ping } from '../readmodel/sql';
 import type { Logger } from '../runtime/logger';
 import type { TrackingConfig } from '../runtime/tracking-tokens';
 import { keyAuthentication } from './auth';
@@ -106,7 +107,7 @@ export function createApp(deps: ApiDeps): express.Express {
         () => 'ok',
         (error: Error) => error.message,
       ),
-      prisma.$queryRaw`SELECT 1`.then(
+      ping(prisma).then(
         () => 'ok',
         (error: Error) => error.message,
       ),

@@ -7,6 +7,7 @@
  */
 import type { Pool } from 'pg';
 import type { DeliveryResult } from '../delivery/channels';
+import { dueCallbacks, recordCallback } from './store/dispatch';
 
 /** A signed POST with its idempotency key: the webhook sender of ./channels. */
 type Post = (url: string, payload: unknown, idempotencyKey: string) => Promise<DeliveryResult>;
@@ -26,24 +27,7 @@ export async function sendCallbacks(
   limit = 100,
   final = false,
 ): Promise<number> {
-  const { rows } = await pool.query<{
-    execution_id: string;
-    recipient: number;
-    profile_id: string | null;
-    status: string;
-    reason: string | null;
-    sent_at: Date | null;
-    callback_url: string;
-    callback_attempts: number;
-  }>(
-    `SELECT m.execution_id, m.recipient, m.profile_id, m.status, m.reason, m.sent_at, e.callback_url,
-            m.callback_attempts
-       FROM execution_messages m JOIN executions e ON e.id = m.execution_id
-      WHERE m.campaign_id = $1 AND m.callback = 'pending' AND m.status <> 'queued'
-        AND ($3 OR m.callback_at IS NULL OR m.callback_at <= now())
-      ORDER BY m.seq LIMIT $2`,
-    [campaignId, limit, final],
-  );
+  const rows = await dueCallbacks(pool, campaignId, limit, final);
   await Promise.all(
     rows.map(async (m) => {
       const payload = {
@@ -61,13 +45,7 @@ export async function sendCallbacks(
       } catch {
         state = final || m.callback_attempts + 1 >= CALLBACK_ATTEMPTS ? 'failed' : 'pending';
       }
-      await pool.query(
-        `UPDATE execution_messages
-            SET callback = $3, callback_attempts = callback_attempts + 1,
-                callback_at = CASE WHEN $3 = 'pending' THEN now() + make_interval(secs => 2 ^ callback_attempts) END
-          WHERE execution_id = $1 AND recipient = $2`,
-        [m.execution_id, m.recipient, state],
-      );
+      await recordCallback(pool, m.execution_id, m.recipient, state);
     }),
   );
   return rows.length;

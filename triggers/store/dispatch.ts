@@ -309,3 +309,60 @@ export async function goIdle(client: PoolClient, campaignId: string): Promise<bo
   );
   return !rows[0].busy;
 }
+
+/** A callback due: a finished message of a call made with a `callbackUrl` (see ../callbacks.ts). */
+export interface DueCallback {
+  execution_id: string;
+  recipient: number;
+  profile_id: string | null;
+  status: string;
+  reason: string | null;
+  sent_at: Date | null;
+  callback_url: string;
+  callback_attempts: number;
+}
+
+/** Up to `limit` pending callbacks of the campaign's finished messages: due ones, or all (`final`). */
+export async function dueCallbacks(pool: Pool, campaignId: string, limit: number, final: boolean) {
+  const { rows } = await pool.query<DueCallback>(
+    `SELECT m.execution_id, m.recipient, m.profile_id, m.status, m.reason, m.sent_at, e.callback_url,
+            m.callback_attempts
+       FROM execution_messages m JOIN executions e ON e.id = m.execution_id
+      WHERE m.campaign_id = $1 AND m.callback = 'pending' AND m.status <> 'queued'
+        AND ($3 OR m.callback_at IS NULL OR m.callback_at <= now())
+      ORDER BY m.seq LIMIT $2`,
+    [campaignId, limit, final],
+  );
+  return rows;
+}
+
+/** Records a callback attempt: its new state, and when a `pending` one is due again (2^attempts s). */
+export async function recordCallback(
+  pool: Pool,
+  executionId: string,
+  recipient: number,
+  state: 'sent' | 'failed' | 'pending',
+): Promise<void> {
+  await pool.query(
+    `UPDATE execution_messages
+        SET callback = $3, callback_attempts = callback_attempts + 1,
+            callback_at = CASE WHEN $3 = 'pending' THEN now() + make_interval(secs => 2 ^ callback_attempts) END
+      WHERE execution_id = $1 AND recipient = $2`,
+    [executionId, recipient, state],
+  );
+}
+
+/** Marks awake the queues with due work and no wake mark for 30 s; returns their campaigns. */
+export async function markForgottenQueues(pool: Pool): Promise<string[]> {
+  const { rows } = await pool.query<{ campaign_id: string }>(
+    `UPDATE campaign_triggers t SET wake_at = now()
+      WHERE t.state <> 'stopped' AND (t.wake_at IS NULL OR t.wake_at < now() - interval '30 seconds')
+        AND (EXISTS (SELECT 1 FROM execution_messages m WHERE m.campaign_id = t.campaign_id
+                       AND m.status = 'queued' AND (m.retry_at IS NULL OR m.retry_at <= now()))
+          OR EXISTS (SELECT 1 FROM executions e WHERE e.campaign_id = t.campaign_id AND e.status = 'accepted'
+                       AND e.started_at IS NULL AND e.audience_id IS NOT NULL
+                       AND (e.execute_at IS NULL OR e.execute_at <= now())))
+      RETURNING t.campaign_id`,
+  );
+  return rows.map((r) => r.campaign_id);
+}
