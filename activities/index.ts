@@ -1,6 +1,8 @@
 /**
- * Activities: everything the campaign workflow does outside itself. Built from injected
- * dependencies so tests and the worker share one implementation.
+ * The activity registry: every activity the worker registers and the workflows proxy
+ * (`CampaignActivities`): the projection and the headline figures here, the delivery and trigger
+ * activities from their feature folders. Built from injected dependencies so tests and the worker
+ * share one implementation.
  */
 import type { Pool } from 'pg';
 import type { PrismaClient } from '../prisma/client';
@@ -30,7 +32,7 @@ export function createActivities({ prisma, pool, delivery, dispatch }: ActivityD
   return {
     ...createDeliveryActivities(pool, delivery),
     ...createTriggerActivities(pool, delivery, dispatch),
-    /** Projects an accepted change into the read model (idempotent; see readmodel/campaigns.ts). */
+    /** Projects an accepted change into the read model (idempotent; see readmodel/campaign-projection.ts). */
     async projectCampaign(projection: Projection): Promise<void> {
       await project(pool, projection);
     },
