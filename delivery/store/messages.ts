@@ -18,6 +18,34 @@ export interface MessageCursor {
   profileId: string;
 }
 
+/** A message a provider event names, as the lookup finds it (keyed like the event's message key). */
+export interface MessageRef {
+  key: string;
+  c: string;
+  v: number;
+  source: 'run' | 'execution';
+  source_id: string;
+  recipient: string;
+  profile: string | null;
+}
+
+/** The run messages named by (campaign, run, profile) keys, each keyed `campaign:run:profile`. */
+export function runMessagesNamed(
+  prisma: PrismaClient,
+  keys: Array<{ campaignId: string; run: number; recipient: string }>,
+): Promise<MessageRef[]> {
+  return prisma.$queryRawUnsafe<MessageRef[]>(
+    `SELECT m.campaign_id::text || ':' || m.run_number || ':' || m.profile_id AS key, m.campaign_id::text AS c,
+            m.version AS v, 'run' AS source, m.run_number::text AS source_id, m.profile_id AS recipient,
+            m.profile_id AS profile
+       FROM messages m JOIN unnest($1::uuid[], $2::int[], $3::text[]) AS k(c, n, p)
+         ON m.campaign_id = k.c AND m.run_number = k.n AND m.profile_id = k.p`,
+    keys.map((e) => e.campaignId),
+    keys.map((e) => e.run),
+    keys.map((e) => e.recipient),
+  );
+}
+
 export function deliveryStore(prisma: PrismaClient) {
   return {
     /**

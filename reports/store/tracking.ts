@@ -5,12 +5,16 @@
  * bounce or a complaint suppresses the address). The `tracking_events` trigger keeps the report
  * counters (see the migration 20261130001000_tracking).
  *
- * Each withdraws the profile's consent through the consent ledger (audiences/store/consent.ts) in the same
- * transaction as its event: `profiles.subscribed = false`, which every run checks at snapshot time and
- * again per batch (recorded `excluded`, `unsubscribed`).
+ * Each withdraws the profile's consent through the consent ledger (audiences/store/consent.ts) in
+ * the same transaction as its event: `profiles.subscribed = false`, which every run checks at
+ * snapshot time and again per batch (recorded `excluded`, `unsubscribed`). The message an event
+ * names is looked up by the store of its table (delivery/store/messages.ts,
+ * triggers/store/messages.ts).
  */
 import type { PrismaClient } from '../../prisma/client';
 import { withdrawConsent, type Withdrawal } from '../../audiences/store/consent';
+import { runMessagesNamed } from '../../delivery/store/messages';
+import { executionMessageProfile, executionMessagesNamed } from '../../triggers/store/messages';
 
 export interface TrackingEventRow {
   campaignId: string;
@@ -109,11 +113,7 @@ export function trackingStore(prisma: PrismaClient) {
       const profileId =
         row.source === 'run'
           ? row.recipient
-          : (
-              await prisma.$queryRaw<Array<{ profile_id: string | null }>>`
-                SELECT profile_id FROM execution_messages
-                 WHERE execution_id = ${row.sourceId}::uuid AND recipient = ${Number(row.recipient)}`
-            )[0]?.profile_id;
+          : await executionMessageProfile(prisma, row.sourceId, Number(row.recipient));
       const note = `campaign ${row.campaignId}, ${row.source} ${row.sourceId}`;
       await prisma.$transaction([
         withdrawConsent(
@@ -136,25 +136,8 @@ export function trackingStore(prisma: PrismaClient) {
       const runs = events.filter((e) => e.source === 'run');
       const executions = events.filter((e) => e.source === 'execution');
       const found = [
-        ...(await prisma.$queryRawUnsafe<Message[]>(
-          `SELECT m.campaign_id::text || ':' || m.run_number || ':' || m.profile_id AS key, m.campaign_id::text AS c,
-                  m.version AS v, 'run' AS source, m.run_number::text AS source_id, m.profile_id AS recipient,
-                  m.profile_id AS profile
-             FROM messages m JOIN unnest($1::uuid[], $2::int[], $3::text[]) AS k(c, n, p)
-               ON m.campaign_id = k.c AND m.run_number = k.n AND m.profile_id = k.p`,
-          runs.map((e) => e.campaignId),
-          runs.map((e) => e.run),
-          runs.map((e) => e.recipient),
-        )),
-        ...(await prisma.$queryRawUnsafe<Message[]>(
-          `SELECT m.execution_id::text || ':' || m.recipient AS key, m.campaign_id::text AS c, m.version AS v,
-                  'execution' AS source, m.execution_id::text AS source_id, m.recipient::text AS recipient,
-                  m.profile_id AS profile
-             FROM execution_messages m JOIN unnest($1::uuid[], $2::int[]) AS k(e, r)
-               ON m.execution_id = k.e AND m.recipient = k.r`,
-          executions.map((e) => e.executionId),
-          executions.map((e) => e.recipient),
-        )),
+        ...(await runMessagesNamed(prisma, runs)),
+        ...(await executionMessagesNamed(prisma, executions)),
       ];
       const messages = new Map(found.map((m) => [m.key, m]));
       const known = events.filter((e) => messages.has(keyText(e)));
@@ -187,17 +170,6 @@ export function trackingStore(prisma: PrismaClient) {
       return events.filter((e) => !messages.has(keyText(e)));
     },
   };
-}
-
-/** A message a provider event names, as the lookup finds it. */
-interface Message {
-  key: string;
-  c: string;
-  v: number;
-  source: 'run' | 'execution';
-  source_id: string;
-  recipient: string;
-  profile: string | null;
 }
 
 export type TrackingStore = ReturnType<typeof trackingStore>;
