@@ -4,7 +4,7 @@ import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 /** Workflow code: bundled into Temporal's sandbox (see the fence below). */
-export const WORKFLOW_CODE = [
+const WORKFLOW_CODE = [
   'workflows/**/*.ts',
   'domain/**/*.ts',
   'triggers/dispatcher.ts',
