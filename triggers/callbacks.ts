@@ -9,7 +9,7 @@ import type { Pool } from 'pg';
 import type { DeliveryResult } from '../delivery/channels';
 import { dueCallbacks, recordCallback } from './store/dispatch';
 
-/** A signed POST with its idempotency key: the webhook sender of ./channels. */
+/** A signed POST with its idempotency key: the webhook sender of delivery/channels.ts. */
 type Post = (url: string, payload: unknown, idempotencyKey: string) => Promise<DeliveryResult>;
 
 /** Attempts before a callback is given up on. */

@@ -3,7 +3,7 @@
  * executions. A call is checked here (the campaign is live, the body fits the campaign's category
  * and channel, the context its version's schema), then queued durably in PostgreSQL pinned to the
  * live version, and the campaign's dispatcher is woken only when it sleeps: no workflow update,
- * no history event per call (see activities/triggers.ts).
+ * no history event per call (see ../activities.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
