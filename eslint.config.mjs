@@ -4,12 +4,7 @@ import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 /** Workflow code: bundled into Temporal's sandbox (see the fence below). */
-const WORKFLOW_CODE = [
-  'workflows/**/*.ts',
-  'domain/**/*.ts',
-  'triggers/dispatcher.ts',
-  'delivery/run.ts',
-];
+const WORKFLOW_CODE = ['workflows/**/*.ts', 'domain/**/*.ts', 'triggers/dispatcher.ts', 'delivery/run.ts'];
 
 /** The database drivers: imported at run time by store modules only. */
 const DATABASE_MODULES = ['pg', 'pg-copy-streams', '@prisma/client', '@prisma/adapter-pg'];
