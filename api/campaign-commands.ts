@@ -15,7 +15,7 @@ import type {
   StopMode,
   StopReceipt,
 } from '../domain/types';
-import type { AudienceStore } from '../audiences/store/audiences';
+import type { AudienceStore } from '../audiences/store';
 import { specOfRow, type CampaignRow, type VersionRow } from '../readmodel/campaigns';
 import {
   activateUpdate,

@@ -1,7 +1,6 @@
 /** Rows of the read model as the API shows them (the shapes in ./schemas). */
 import type { Role } from './schemas';
-import type { AudienceRow, ProfileRow } from '../audiences/store/audiences';
-import type { ConsentChangeRow } from '../audiences/store/consent';
+import type { AudienceRow, ConsentChangeRow, ProfileRow } from '../audiences/store';
 import { specOfRow, type CampaignRow, type HistoryRow, type VersionRow } from '../readmodel/campaigns';
 import type { MessageRow, RunRow } from '../delivery/store/messages';
 import type { PrismaClient } from '../prisma/client';

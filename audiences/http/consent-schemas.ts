@@ -1,6 +1,6 @@
-/** A profile's consent: explicit changes and the ledger (audiences/store/consent.ts). */
+/** A profile's consent: explicit changes and the ledger (audiences/store.ts). */
 import { z } from 'zod';
-import { CONSENT_STATUSES, EXPLICIT_CONSENT_SOURCES } from '../store/consent';
+import { CONSENT_STATUSES, EXPLICIT_CONSENT_SOURCES } from '../store';
 import { integerParam, text } from '../../api/schemas/input';
 
 export const consentStatusSchema = z.enum(CONSENT_STATUSES).meta({

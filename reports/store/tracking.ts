@@ -5,14 +5,14 @@
  * bounce or a complaint suppresses the address). The `tracking_events` trigger keeps the report
  * counters (see the migration 20261130001000_tracking).
  *
- * Each withdraws the profile's consent through the consent ledger (audiences/store/consent.ts) in
+ * Each withdraws the profile's consent through the consent ledger (audiences/store.ts) in
  * the same transaction as its event: `profiles.subscribed = false`, which every run checks at
  * snapshot time and again per batch (recorded `excluded`, `unsubscribed`). The message an event
  * names is looked up by the store of its table (delivery/store/messages.ts,
  * triggers/store/messages.ts).
  */
 import type { PrismaClient } from '../../prisma/client';
-import { withdrawConsent, type Withdrawal } from '../../audiences/store/consent';
+import { withdrawConsent, type Withdrawal } from '../../audiences/store';
 import { runMessagesNamed } from '../../delivery/store/messages';
 import { executionMessageProfile, executionMessagesNamed } from '../../triggers/store/messages';
 

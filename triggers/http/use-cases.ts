@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { v5 as uuidv5 } from 'uuid';
 import type { CampaignCategory, CampaignContent } from '../../domain/types';
-import type { AudienceStore } from '../../audiences/store/audiences';
+import type { AudienceStore } from '../../audiences/store';
 import type { CampaignStore } from '../../readmodel/campaigns';
 import {
   isLive,
