@@ -8,7 +8,7 @@ import type { Pool } from 'pg';
 import type { PrismaClient } from '../prisma/client';
 import { campaignStore } from '../readmodel/campaigns';
 import { project, type Projection } from '../readmodel/campaign-projection';
-import { reportStore } from '../reports/store/reports';
+import { reportStore } from '../reports/store';
 import type { ProjectionFailure } from '../domain/types';
 import { createDeliveryActivities, type DeliveryConfig } from '../delivery/activities';
 import { createTriggerActivities, type DispatchPacing } from '../triggers/activities';

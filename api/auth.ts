@@ -9,7 +9,7 @@ import { LRUCache } from 'lru-cache';
 import type { PrismaClient } from '../prisma/client';
 import { HttpProblem } from './problem';
 import type { Permission, Role } from './schemas';
-import { keyStore } from './store/keys';
+import { keyStore } from './store';
 
 export type { Permission };
 

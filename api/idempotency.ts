@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { PrismaClient } from '../prisma/client';
 import { HttpProblem, invalidField } from './problem';
-import { idempotencyStore } from './store/idempotency';
+import { idempotencyStore } from './store';
 
 /** 1-200 visible ASCII characters. Stated in the OpenAPI document. */
 export const IDEMPOTENCY_KEY_PATTERN = '^[\\x21-\\x7e]{1,200}$';

@@ -5,7 +5,7 @@
  * `others` (key: how many runs/executions beyond the listed ones it sums) and `series` (at: the bucket).
  */
 import { stringify } from 'csv-stringify/sync';
-import type { Report } from './store/reports';
+import type { Report } from './store';
 import type { Figures, Rates } from './figures';
 
 type Line = [section: string, key: string, at: string, figure: string, value: number | null];

@@ -1,6 +1,6 @@
 /**
  * What a report shows, computed from counter sums (metric → n): the figures, the rates derived from
- * them, and the reasons and links behind them. Pure; ./store/reports.ts reads the sums.
+ * them, and the reasons and links behind them. Pure; ./store.ts reads the sums.
  */
 
 /** Counter metrics (see the migration 20261130001000_tracking) summed over one slice. */

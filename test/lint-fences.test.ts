@@ -36,7 +36,8 @@ describe('one store per table', () => {
     expect(await broken(USES_PG, 'delivery/store/runs.ts')).toEqual([]);
     expect(await broken(USES_PG, 'readmodel/campaigns.ts')).toEqual([]);
     expect(await broken(USES_PG, 'runtime/pools.ts')).toEqual([]);
-    expect(await broken(USES_PRISMA, 'api/store/keys.ts')).toEqual([]);
+    expect(await broken(USES_PRISMA, 'api/store.ts')).toEqual([]);
+    expect(await broken(USES_PRISMA, 'reports/store.ts')).toEqual([]);
   });
 });
 

@@ -4,7 +4,7 @@
  * (413) and schema (422), and a recipient as the queue stores it.
  */
 import type { z } from 'zod';
-import { isLive, type QueuedRecipient, type TriggerTarget } from './store/index';
+import { isLive, type QueuedRecipient, type TriggerTarget } from './store';
 import { contextErrors } from './context-schema';
 import { HttpProblem, type FieldProblem } from '../api/problem';
 import { MAX_CONTEXT_BYTES, type triggerSchema } from '../api/schemas';

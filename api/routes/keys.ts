@@ -11,7 +11,7 @@ import {
   meSchema,
 } from '../schemas';
 import type { Services } from '../services';
-import { keyStore } from '../store/keys';
+import { keyStore } from '../store';
 import { toKey } from '../views';
 
 export function keyRoutes(routes: Routes, { prisma, keys }: Services): void {

@@ -3,8 +3,7 @@
  * and the provider events (bounces, complaints) that feed them.
  */
 import type { Request } from 'express';
-import type { Report } from '../store/reports';
-import { keyText, type MessageKey } from '../store/tracking';
+import { keyText, type MessageKey, type Report } from '../store';
 import { actorOf } from '../../api/http';
 import { invalidField } from '../../api/problem';
 import { reportCsv } from '../csv';

@@ -7,7 +7,7 @@
 import type { Request } from 'express';
 import { z } from 'zod';
 import { verifyToken, type TrackingConfig, type TrackingRef } from '../../runtime/tracking-tokens';
-import type { TrackingEventRow } from '../store/tracking';
+import type { TrackingEventRow } from '../store';
 import { HttpProblem } from '../../api/problem';
 import type { Routes } from '../../api/routing';
 import { tokenParams } from '../../api/schemas';

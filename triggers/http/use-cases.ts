@@ -17,7 +17,7 @@ import {
   type ExecutionStore,
   type NewExecution,
   type TriggerTarget,
-} from '../store/index';
+} from '../store';
 import { triggersQueuedSignal } from '../../workflows/messages';
 import { HttpProblem } from '../../api/problem';
 import type { TemporalGateway } from '../../api/temporal-gateway';

@@ -1,5 +1,5 @@
 /**
- * The execution messages a tracking event names (reports/store/tracking.ts): looked up on the API's
+ * The execution messages a tracking event names (reports/store.ts): looked up on the API's
  * Prisma client, like the rest of tracking. The queue's other statements are in ./index.ts,
  * ./accept.ts and ./dispatch.ts.
  */
