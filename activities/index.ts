@@ -1,19 +1,21 @@
 /**
- * Activities: everything the campaign workflow does outside itself. Built from injected
- * dependencies so tests and the worker share one implementation.
+ * The activity registry: every activity the worker registers and the workflows proxy
+ * (`CampaignActivities`): the projection and the headline figures here, the delivery and trigger
+ * activities from their feature folders. Built from injected dependencies so tests and the worker
+ * share one implementation.
  */
 import type { Pool } from 'pg';
 import type { PrismaClient } from '../prisma/client';
 import { campaignStore } from '../readmodel/campaigns';
 import { project, type Projection } from '../readmodel/campaign-projection';
-import { reportStore } from '../readmodel/reports';
+import { reportStore } from '../reports/store';
 import type { ProjectionFailure } from '../domain/types';
-import { createDeliveryActivities, type DeliveryConfig } from './delivery';
-import { createTriggerActivities, type DispatchPacing } from './triggers';
+import { createDeliveryActivities, type DeliveryConfig } from '../delivery/activities';
+import { createTriggerActivities, type DispatchPacing } from '../triggers/activities';
 
 export type { Projection } from '../readmodel/campaign-projection';
-export type { DeliveryConfig, RunCounts, RunInput, RunRef } from './delivery';
-export type { DispatchInput, DispatchReport } from './triggers';
+export type { DeliveryConfig, RunCounts, RunInput, RunRef } from '../delivery/activities';
+export type { DispatchInput, DispatchReport } from '../triggers/activities';
 
 export interface ActivityDeps {
   prisma: PrismaClient;
@@ -30,7 +32,7 @@ export function createActivities({ prisma, pool, delivery, dispatch }: ActivityD
   return {
     ...createDeliveryActivities(pool, delivery),
     ...createTriggerActivities(pool, delivery, dispatch),
-    /** Projects an accepted change into the read model (idempotent; see readmodel/campaigns.ts). */
+    /** Projects an accepted change into the read model (idempotent; see readmodel/campaign-projection.ts). */
     async projectCampaign(projection: Projection): Promise<void> {
       await project(pool, projection);
     },

@@ -11,6 +11,7 @@ import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
 import type { PrismaClient } from '../prisma/client';
+import { ping } from '../readmodel/sql';
 import type { Logger } from '../runtime/logger';
 import type { TrackingConfig } from '../runtime/tracking-tokens';
 import { keyAuthentication } from './auth';
@@ -19,17 +20,17 @@ import { idempotency } from './idempotency';
 import { createMetrics } from './metrics';
 import { HttpProblem, problemHandler } from './problem';
 import { Routes } from './routing';
-import { audienceRoutes } from './routes/audiences';
+import { audienceRoutes } from '../audiences/http/routes';
 import { campaignRoutes } from './routes/campaigns';
-import { deliveryRoutes } from './routes/deliveries';
+import { deliveryRoutes } from '../delivery/http/routes';
 import { draftRoutes } from './routes/draft';
-import { executionRoutes } from './routes/executions';
+import { executionRoutes } from '../triggers/http/routes';
 import { keyRoutes } from './routes/keys';
 import { lifecycleRoutes } from './routes/lifecycle';
 import { previewRoutes } from './routes/preview';
-import { profileRoutes } from './routes/profiles';
-import { reportRoutes } from './routes/reports';
-import { trackingRoutes } from './routes/tracking';
+import { profileRoutes } from '../audiences/http/profile-routes';
+import { reportRoutes } from '../reports/http/routes';
+import { trackingRoutes } from '../reports/http/tracking-routes';
 import { versionRoutes } from './routes/versions';
 import { createServices } from './services';
 
@@ -106,7 +107,7 @@ export function createApp(deps: ApiDeps): express.Express {
         () => 'ok',
         (error: Error) => error.message,
       ),
-      prisma.$queryRaw`SELECT 1`.then(
+      ping(prisma).then(
         () => 'ok',
         (error: Error) => error.message,
       ),

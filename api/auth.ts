@@ -9,6 +9,7 @@ import { LRUCache } from 'lru-cache';
 import type { PrismaClient } from '../prisma/client';
 import { HttpProblem } from './problem';
 import type { Permission, Role } from './schemas';
+import { keyStore } from './store';
 
 export type { Permission };
 
@@ -44,8 +45,12 @@ export function hashKey(key: string): string {
 /** Creates a key; returns its row and the secret (shown once, never stored). */
 export async function createApiKey(prisma: PrismaClient, name: string, role: Role, secret?: string) {
   const key = secret ?? `co_${randomBytes(32).toString('base64url')}`;
-  const row = await prisma.apiKey.create({
-    data: { id: randomUUID(), name, role, prefix: key.slice(0, 8), hash: hashKey(key) },
+  const row = await keyStore(prisma).create({
+    id: randomUUID(),
+    name,
+    role,
+    prefix: key.slice(0, 8),
+    hash: hashKey(key),
   });
   return { row, key };
 }
@@ -61,20 +66,16 @@ export async function ensureAdminKey(
   if (adminKey) {
     if (adminKey.length < 16) throw new Error('ADMIN_API_KEY must be at least 16 characters long.');
     // An upsert: several API processes starting together race for this row (unique on hash).
-    await prisma.apiKey.upsert({
-      where: { hash: hashKey(adminKey) },
-      create: {
-        id: randomUUID(),
-        name: 'admin (ADMIN_API_KEY)',
-        role: 'admin',
-        prefix: adminKey.slice(0, 8),
-        hash: hashKey(adminKey),
-      },
-      update: { revokedAt: null, role: 'admin' },
+    await keyStore(prisma).ensureAdmin({
+      id: randomUUID(),
+      name: 'admin (ADMIN_API_KEY)',
+      role: 'admin',
+      prefix: adminKey.slice(0, 8),
+      hash: hashKey(adminKey),
     });
     return undefined;
   }
-  if ((await prisma.apiKey.count()) > 0) return undefined;
+  if ((await keyStore(prisma).count()) > 0) return undefined;
   return (await createApiKey(prisma, 'admin (first start)', 'admin')).key;
 }
 
@@ -87,11 +88,12 @@ export const KEY_CACHE_TTL_MS = 5_000;
  * revoked through this process is forgotten at once (`forget`).
  */
 export function keyAuthentication(prisma: PrismaClient) {
+  const store = keyStore(prisma);
   const known = new LRUCache<string, Principal | 'unknown'>({ max: 10_000, ttl: KEY_CACHE_TTL_MS });
   async function principalOf(hash: string): Promise<Principal | 'unknown'> {
     const cached = known.get(hash);
     if (cached) return cached;
-    const row = await prisma.apiKey.findUnique({ where: { hash } });
+    const row = await store.byHash(hash);
     const principal: Principal | 'unknown' =
       !row || row.revokedAt ? 'unknown' : { keyId: row.id, name: row.name, role: row.role as Role };
     known.set(hash, principal);

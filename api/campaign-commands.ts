@@ -15,7 +15,7 @@ import type {
   StopMode,
   StopReceipt,
 } from '../domain/types';
-import type { AudienceStore } from '../readmodel/audiences';
+import type { AudienceStore } from '../audiences/store';
 import { specOfRow, type CampaignRow, type VersionRow } from '../readmodel/campaigns';
 import {
   activateUpdate,
@@ -33,7 +33,7 @@ import { refuseWebhookTarget } from '../runtime/network-guard';
 import type { FieldError } from '../domain/lifecycle';
 import { requireDraft, type CampaignQueries } from './campaign-queries';
 import { HttpProblem } from './problem';
-import { schemaErrors } from './context-schema';
+import { schemaErrors } from '../triggers/context-schema';
 import type { TemporalGateway } from './temporal-gateway';
 
 /** Namespace of campaign ids derived from an idempotency scope (UUIDv5, RFC 9562). */

@@ -3,7 +3,7 @@
  * this API did not hand out is a 400 naming the `cursor` field.
  */
 import type { CampaignCursor, HistoryCursor } from '../readmodel/campaigns';
-import type { MessageCursor } from '../readmodel/deliveries';
+import type { MessageCursor } from '../delivery/store/messages';
 import { invalidField } from './problem';
 
 interface Codec<T> {

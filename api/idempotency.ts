@@ -7,8 +7,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
-import { Prisma, type PrismaClient } from '../prisma/client';
+import type { PrismaClient } from '../prisma/client';
 import { HttpProblem, invalidField } from './problem';
+import { idempotencyStore } from './store';
 
 /** 1-200 visible ASCII characters. Stated in the OpenAPI document. */
 export const IDEMPOTENCY_KEY_PATTERN = '^[\\x21-\\x7e]{1,200}$';
@@ -38,26 +39,18 @@ export function requestIdOf(req: Request, fallback: () => string): string {
 /** Deletes records past their retention; returns how many. */
 export async function purgeIdempotencyRecords(prisma: PrismaClient, now = new Date()): Promise<number> {
   const before = new Date(now.getTime() - IDEMPOTENCY_RETENTION_HOURS * 3_600_000);
-  return (await prisma.idempotencyRecord.deleteMany({ where: { createdAt: { lt: before } } })).count;
+  return idempotencyStore(prisma).purge(before);
 }
 
 export function idempotency(prisma: PrismaClient) {
+  const records = idempotencyStore(prisma);
   /** Claims the key for this request: true when it runs now, else the stored record. */
   async function claim(apiKeyId: string, key: string, hash: string) {
-    try {
-      await prisma.idempotencyRecord.create({ data: { apiKeyId, key, requestHash: hash } });
-      return true;
-    } catch (error) {
-      if (!(error instanceof Prisma.PrismaClientKnownRequestError) || error.code !== 'P2002') throw error;
-    }
+    if (await records.insert(apiKeyId, key, hash)) return true;
     // Take over a record whose request died before answering (same request only).
     const stale = new Date(Date.now() - IN_PROGRESS_LEASE_MS);
-    const { count } = await prisma.idempotencyRecord.updateMany({
-      where: { apiKeyId, key, requestHash: hash, status: null, createdAt: { lt: stale } },
-      data: { createdAt: new Date() },
-    });
-    if (count === 1) return true;
-    return prisma.idempotencyRecord.findUnique({ where: { apiKeyId_key: { apiKeyId, key } } });
+    if (await records.takeOver(apiKeyId, key, hash, stale)) return true;
+    return records.find(apiKeyId, key);
   }
 
   return async (req: Request, res: Response, next: NextFunction) => {
@@ -87,18 +80,10 @@ export function idempotency(prisma: PrismaClient) {
         .send(JSON.stringify(claimed.body));
     }
     // Store the response before it is sent, so a retry after it never finds the key in progress.
-    const where = { apiKeyId_key: { apiKeyId, key } };
     const store = (status: number, body: unknown) =>
       (status >= 500
-        ? prisma.idempotencyRecord.delete({ where }) // a server failure may be retried afresh
-        : prisma.idempotencyRecord.update({
-            where,
-            data: {
-              status,
-              body: body === undefined ? Prisma.DbNull : (body as Prisma.InputJsonValue),
-              location: res.get('Location') ?? null,
-            },
-          })
+        ? records.delete(apiKeyId, key) // a server failure may be retried afresh
+        : records.complete(apiKeyId, key, status, body, res.get('Location') ?? null)
       ).catch(() => undefined);
     let stored = false;
     const json = res.json.bind(res);

@@ -3,18 +3,16 @@ import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import type { PrismaClient } from '../prisma/client';
 import type { KeyAuthentication } from './auth';
-import { audienceStore } from '../readmodel/audiences';
+import { audienceStore, consentStore } from '../audiences/store';
 import { campaignStore } from '../readmodel/campaigns';
-import { consentStore } from '../readmodel/consent';
-import { deliveryStore } from '../readmodel/deliveries';
-import { executionStore } from '../readmodel/executions';
-import { reportStore } from '../readmodel/reports';
-import { trackingStore } from '../readmodel/tracking';
+import { deliveryStore } from '../delivery/store/messages';
+import { executionStore } from '../triggers/store';
+import { reportStore, trackingStore } from '../reports/store';
 import { campaignCommands } from './campaign-commands';
 import { campaignQueries } from './campaign-queries';
 import { perAddressRateLimit, perKeyRateLimit } from './rate-limit';
 import { TemporalGateway } from './temporal-gateway';
-import { triggerUseCases } from './triggers';
+import { triggerUseCases } from '../triggers/http/use-cases';
 
 export interface ServiceDeps {
   client: Client;

@@ -1,11 +1,10 @@
 /** Rows of the read model as the API shows them (the shapes in ./schemas). */
 import type { Role } from './schemas';
-import type { AudienceRow, ProfileRow } from '../readmodel/audiences';
-import type { ConsentChangeRow } from '../readmodel/consent';
+import type { AudienceRow, ConsentChangeRow, ProfileRow } from '../audiences/store';
 import { specOfRow, type CampaignRow, type HistoryRow, type VersionRow } from '../readmodel/campaigns';
-import type { MessageRow, RunRow } from '../readmodel/deliveries';
+import type { MessageRow, RunRow } from '../delivery/store/messages';
 import type { PrismaClient } from '../prisma/client';
-import type { ExecutionMessageRow, ExecutionRow, OutcomeRow } from '../readmodel/executions';
+import type { ExecutionMessageRow, ExecutionRow, OutcomeRow } from '../triggers/store';
 import type { EXECUTION_MESSAGE_STATUSES, EXECUTION_STATUSES } from './schemas';
 
 type KeyRow = Awaited<ReturnType<PrismaClient['apiKey']['findUniqueOrThrow']>>;

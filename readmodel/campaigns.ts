@@ -1,8 +1,11 @@
 /**
- * The campaigns read model: with ./campaign-projection, the one place that writes and reads the
- * `campaigns`, `campaign_versions` and `campaign_events` tables. The workflow writes through
- * `project` there (a local activity); the API reads through this file. A new column touches these
- * two files and the migration only.
+ * The campaigns read model: with ./campaign-projection, the one place that writes the `campaigns`,
+ * `campaign_versions` and `campaign_events` tables. The workflow writes through `project` there (a
+ * local activity); the API reads through this file. Three stores also read them inside their own
+ * statements, where the read must share the statement or transaction: the trigger stores (a call's
+ * target and live version in triggers/store/index.ts and accept.ts, a version's content in
+ * dispatch.ts) and the run store (the live version of a cancelled run in delivery/store/runs.ts). A
+ * new column touches these two files and the migration, and those reads only if they need it.
  */
 import type { Pool } from 'pg';
 import type { Prisma, PrismaClient } from '../prisma/client';

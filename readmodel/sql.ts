@@ -1,5 +1,6 @@
-/** What every module that writes with plain SQL on a pg pool shares. */
+/** What every module that writes with plain SQL on a pg pool shares, and the readiness probe. */
 import type { Pool, PoolClient } from 'pg';
+import type { PrismaClient } from '../prisma/client';
 
 /** Runs `work` in one transaction on a pooled connection: committed, or rolled back if it throws. */
 export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
@@ -22,4 +23,9 @@ export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) =>
     client.off('error', onError);
     client.release(lost);
   }
+}
+
+/** A round trip to the database (the API's /readyz). */
+export async function ping(prisma: PrismaClient): Promise<void> {
+  await prisma.$queryRaw`SELECT 1`;
 }

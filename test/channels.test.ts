@@ -6,7 +6,7 @@ import { createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
-import { createSmtpSender, createWebhookSender, verifyWebhookSignature } from '../activities/channels';
+import { createSmtpSender, createWebhookSender, verifyWebhookSignature } from '../delivery/channels';
 
 const SECRET = 'test-secret';
 

@@ -14,7 +14,7 @@ import { Pool } from 'pg';
 import { BUILT, ensureBuilt } from '../toolchain/build';
 import { startProcessCluster, type ProcessCluster } from '../toolchain/process-cluster';
 import { freePort } from '../toolchain/postgres';
-import { runWorkflowId } from '../workflows/run';
+import { runWorkflowId } from '../delivery/run';
 import { createAudience, runFinished, startCampaign, summarise, until } from './harness/campaigns';
 import { recipientOf, startWebhookReceiver, type WebhookReceiver } from './harness/receivers';
 import { testDatabaseUrl, testTemporalAddress, uniqueTaskQueue } from './harness/stack';

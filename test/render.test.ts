@@ -2,7 +2,7 @@
  * Rendering a message's fields (pure): text fields are sent as they are, never escaped; a field that
  * is HTML escapes every value that comes from the profile, while the template's own markup stays.
  */
-import { renderField } from '../activities/send';
+import { renderField } from '../delivery/send';
 
 const profile = {
   firstName: '<script>alert(1)</script> & "Co"',

@@ -6,9 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
-import { createDeliveryActivities, type RunInput } from '../activities/delivery';
-import { readPending, recordOutcomes, runSlices } from '../activities/run-batches';
-import type { Outcome } from '../activities/send';
+import { createDeliveryActivities, type RunInput } from '../delivery/activities';
+import { readPending, recordOutcomes, runSlices } from '../delivery/store/runs';
+import type { Outcome } from '../delivery/send';
 import type { CampaignVersion } from '../domain/types';
 import { testDatabaseUrl } from './harness/stack';
 

@@ -2,8 +2,8 @@
  * Tracking tokens (signing, tampering, key rotation), the links a rendering gets, and how hits are
  * classified (people, machine opens, bot clicks). Pure.
  */
-import { addTracking, unsubscribeHeaders } from '../activities/tracking-links';
-import { classifyHit } from '../api/user-agents';
+import { addTracking, unsubscribeHeaders } from '../reports/tracking-links';
+import { classifyHit } from '../reports/user-agents';
 import { signToken, verifyToken, type TrackingRef } from '../runtime/tracking-tokens';
 
 const keys = { current: 'current-key-0123456789' };

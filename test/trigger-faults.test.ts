@@ -26,7 +26,7 @@ import { testDatabaseUrl, testTemporalAddress, uniqueTaskQueue } from './harness
 
 const CALLS = 60;
 const RECIPIENTS = 5;
-/** Messages per dispatcher batch on a network channel (activities/triggers.ts). */
+/** Messages per dispatcher batch on a network channel (triggers/activities.ts). */
 const BATCH = 50;
 /** Calls against the slow receiver (see its scenario). */
 const SLOW_CALLS = 15;

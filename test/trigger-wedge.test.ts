@@ -12,7 +12,7 @@ import pino from 'pino';
 import request from 'supertest';
 import { v5 as uuidv5 } from 'uuid';
 import { createApp } from '../api/app';
-import { EXECUTION_ID_NAMESPACE } from '../api/triggers';
+import { EXECUTION_ID_NAMESPACE } from '../triggers/http/use-cases';
 import { createPrisma } from '../prisma/client';
 import { faultSuite } from './harness/fault-suite';
 import { createAudience, until } from './harness/campaigns';
@@ -28,7 +28,7 @@ import {
   type TriggerEnv,
 } from './harness/trigger-env';
 
-/** Messages per dispatcher batch on a network channel (activities/triggers.ts). */
+/** Messages per dispatcher batch on a network channel (triggers/activities.ts). */
 const BATCH = 50;
 
 /** `FAULT_REPORT=<file>` appends each scenario's measured figures there (as test/trigger-faults.test.ts). */

@@ -9,24 +9,10 @@
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { logger } from '../runtime/logger';
+import { markForgottenQueues } from '../triggers/store/dispatch';
 import { campaignWorkflowId, triggersQueuedSignal } from '../workflows/messages';
 
 export const WAKE_SWEEP_EVERY_MS = 10_000;
-
-/** Marks awake the queues with due work and no wake mark for 30 s; returns their campaigns. */
-export async function markForgottenQueues(pool: Pool): Promise<string[]> {
-  const { rows } = await pool.query<{ campaign_id: string }>(
-    `UPDATE campaign_triggers t SET wake_at = now()
-      WHERE t.state <> 'stopped' AND (t.wake_at IS NULL OR t.wake_at < now() - interval '30 seconds')
-        AND (EXISTS (SELECT 1 FROM execution_messages m WHERE m.campaign_id = t.campaign_id
-                       AND m.status = 'queued' AND (m.retry_at IS NULL OR m.retry_at <= now()))
-          OR EXISTS (SELECT 1 FROM executions e WHERE e.campaign_id = t.campaign_id AND e.status = 'accepted'
-                       AND e.started_at IS NULL AND e.audience_id IS NOT NULL
-                       AND (e.execute_at IS NULL OR e.execute_at <= now())))
-      RETURNING t.campaign_id`,
-  );
-  return rows.map((r) => r.campaign_id);
-}
 
 export function startWakeSweep(pool: Pool, client: Client, everyMs = WAKE_SWEEP_EVERY_MS) {
   let running: Promise<void> | undefined;

@@ -37,11 +37,11 @@ import {
 import { OperatorView } from './operator-view';
 import { PATCHES } from './patches';
 import { refuseAsFailure } from './refusals';
-import { campaignRunWorkflow, runWorkflowId } from './run';
+import { campaignRunWorkflow, runWorkflowId } from '../delivery/run';
 import { HeadlineRefresher } from './headline';
 import { workflowNow } from './clock';
 import { PlanRuleAnswers } from './plan-rules';
-import { callContextRule, TriggerDispatcher } from './trigger-dispatcher';
+import { callContextRule, TriggerDispatcher } from '../triggers/dispatcher';
 
 /** How a delivery run's child workflow ended. */
 type RunOutcome = 'completed' | 'cancelled' | 'failed';
@@ -67,7 +67,7 @@ export class CampaignManager {
   private readonly operatorView = new OperatorView();
   /** The delivery run in flight (a child workflow), if any. */
   private activeRun: { number: number; scope: wf.CancellationScope } | undefined;
-  /** api_triggered: the trigger dispatcher (./trigger-dispatcher). */
+  /** api_triggered: the trigger dispatcher (triggers/dispatcher.ts). */
   readonly triggers = new TriggerDispatcher(this);
   /** The live version's figures on the operator card, after each send (./headline). */
   private readonly figures = new HeadlineRefresher(this);

@@ -1,3 +1,3 @@
 // Entry point of the workflow bundle (worker/ points `workflowsPath` here).
 export { campaignWorkflow } from './campaign';
-export { campaignRunWorkflow } from './run';
+export { campaignRunWorkflow } from '../delivery/run';

@@ -11,9 +11,11 @@ import {
   meSchema,
 } from '../schemas';
 import type { Services } from '../services';
+import { keyStore } from '../store';
 import { toKey } from '../views';
 
 export function keyRoutes(routes: Routes, { prisma, keys }: Services): void {
+  const store = keyStore(prisma);
   routes.add({
     method: 'get',
     path: '/v1/me',
@@ -52,7 +54,7 @@ export function keyRoutes(routes: Routes, { prisma, keys }: Services): void {
     permission: 'admin',
     responses: { 200: { description: 'all keys', schema: apiKeyListSchema } },
     async handler({ res }) {
-      const rows = await prisma.apiKey.findMany({ orderBy: { createdAt: 'asc' } });
+      const rows = await store.list();
       res.json({ items: rows.map(toKey) });
     },
   });
@@ -72,12 +74,9 @@ export function keyRoutes(routes: Routes, { prisma, keys }: Services): void {
       if (params.id === req.principal!.keyId) {
         throw new HttpProblem(409, 'OWN_KEY', 'a key cannot revoke itself; use another admin key');
       }
-      const row = await prisma.apiKey.findUnique({ where: { id: params.id } });
+      const row = await store.byId(params.id);
       if (!row) throw new HttpProblem(404, 'API_KEY_NOT_FOUND', `no API key with id ${params.id}`);
-      const revoked = await prisma.apiKey.update({
-        where: { id: row.id },
-        data: { revokedAt: row.revokedAt ?? new Date() },
-      });
+      const revoked = await store.revoke(row.id, row.revokedAt ?? new Date());
       keys.forget(row.id);
       res.json(toKey(revoked));
     },

@@ -1,6 +1,6 @@
 /**
  * `content.contextSchema` as requests carry it: a JSON Schema object of bounded size. Whether it
- * compiles (and its patterns run on RE2) is review's question (api/context-schema.ts). Pure zod: the
+ * compiles (and its patterns run on RE2) is review's question (triggers/context-schema.ts). Pure zod: the
  * console takes its types from here too.
  */
 import { z } from 'zod';

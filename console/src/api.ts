@@ -13,10 +13,10 @@ import type {
   stopResponseSchema,
   versionSchema,
 } from '../../api/schemas/campaigns';
-import type { messageListSchema, runListSchema } from '../../api/schemas/deliveries';
+import type { messageListSchema, runListSchema } from '../../delivery/http/schemas';
 import type { meSchema } from '../../api/schemas/keys';
 import type { previewSchema } from '../../api/schemas/preview';
-import type { reportSchema } from '../../api/schemas/report-shape';
+import type { reportSchema } from '../../reports/http/report-shape';
 
 export type Campaign = z.infer<typeof campaignSchema>;
 export type CampaignList = z.infer<typeof campaignListSchema>;
