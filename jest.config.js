@@ -13,6 +13,7 @@ const UNIT = [
   'channels',
   'tracking-tokens',
   'configuration-doc',
+  'lint-fences',
 ];
 const unitMatch = UNIT.map((name) => `**/${name}.test.ts`);
 
