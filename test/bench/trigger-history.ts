@@ -11,6 +11,7 @@ import type { campaignWorkflow } from '../../workflows/campaign';
 import { DEFAULT_MAX_HISTORY_EVENTS } from '../../workflows/campaign';
 import { activateUpdate, campaignWorkflowId } from '../../workflows/messages';
 import type { BenchContext } from './scenarios';
+import { drained } from './triggers';
 
 export interface TriggerHistoryOptions {
   calls: number;
@@ -28,20 +29,6 @@ async function historyOf(ctx: BenchContext, workflowId: string) {
   }
   const current = (await ctx.client.workflow.getHandle(workflowId).describe()).historyLength;
   return { current, runs: Math.max(lengths.length, 1), longestRun: Math.max(current, ...lengths) };
-}
-
-/** Waits until no message of the campaign is queued. */
-async function drained(ctx: BenchContext, id: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { rows } = await ctx.pool.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM execution_messages WHERE campaign_id = $1 AND status = 'queued'`,
-      [id],
-    );
-    if (rows[0].n === 0) return;
-    if (Date.now() > deadline) throw new Error(`${rows[0].n} messages still queued`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
 }
 
 export async function triggerHistoryScenario(ctx: BenchContext, options: TriggerHistoryOptions) {

@@ -56,7 +56,7 @@ async function fire(ctx: BenchContext, id: string, rate: number, seconds: number
 }
 
 /** Waits until the campaign's queue is empty; returns when. */
-async function drained(ctx: BenchContext, id: string, timeoutMs = 300_000): Promise<void> {
+export async function drained(ctx: BenchContext, id: string, timeoutMs = 300_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { rows } = await ctx.pool.query<{ n: number }>(
