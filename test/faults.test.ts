@@ -20,7 +20,8 @@ import {
   until,
   type RunSummary,
 } from './harness/campaigns';
-import { killWorkerProcesses, startWorkerProcess, type WorkerProcess } from './harness/processes';
+import { startWorkerProcess, type WorkerProcess } from './harness/processes';
+import { faultSuite } from './harness/fault-suite';
 import { recipientOf, startWebhookReceiver, type WebhookReceiver } from './harness/receivers';
 import {
   startRestartableDevServer,
@@ -48,26 +49,15 @@ const allSentOnce = (audience: number, extra: Partial<RunSummary> = {}): RunSumm
 });
 
 describe('faults during a run', () => {
+  const suite = faultSuite();
+  const { cleanups } = suite;
   let pool: Pool;
-  let connection: Connection;
-  let client: Client;
-  const cleanups: (() => Promise<unknown>)[] = [];
 
-  beforeAll(async () => {
+  beforeAll(() => {
     pool = new Pool({ connectionString: testDatabaseUrl(), max: 3 });
-    connection = await Connection.connect({ address: testTemporalAddress() });
-    client = new Client({ connection });
   });
 
-  afterEach(async () => {
-    await killWorkerProcesses();
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
-  });
-
-  afterAll(async () => {
-    await connection?.close();
-    await pool?.end();
-  });
+  afterAll(() => pool?.end());
 
   /** A receiver closed after the test. */
   async function receiver(delayMs?: number): Promise<WebhookReceiver> {
@@ -96,7 +86,7 @@ describe('faults during a run', () => {
     const taskQueue = uniqueTaskQueue('fault-slow');
     const w = worker(taskQueue);
     const { ids, audienceId } = await createAudience(pool, 200);
-    const campaign = await startCampaign(client, taskQueue, { audienceId, webhookUrl: hook.url });
+    const campaign = await startCampaign(suite.client, taskQueue, { audienceId, webhookUrl: hook.url });
     await until('the run finishes', () => runFinished(pool, campaign), 120_000, w.output).catch(
       () => undefined, // the figures below say what went wrong
     );
@@ -116,7 +106,7 @@ describe('faults during a run', () => {
     // A short grace time, so the shutdown cuts the run (12 s at 25/s) rather than letting it finish.
     const first = worker(taskQueue, { env: { WORKER_SHUTDOWN_GRACE_TIME: '1s' } });
     const { ids, audienceId } = await createAudience(pool, 300);
-    const campaign = await startCampaign(client, taskQueue, {
+    const campaign = await startCampaign(suite.client, taskQueue, {
       audienceId,
       webhookUrl: hook.url,
       throttle: 25,
@@ -169,7 +159,7 @@ describe('faults during a run', () => {
     const w = worker(taskQueue, { databaseUrl: postgres.address });
     const { ids, audienceId } = await createAudience(ownPool, 3000);
     // The outbox: a message is its row, so the table is what the receiver got.
-    const campaign = await startCampaign(client, taskQueue, { audienceId, throttle: 200 });
+    const campaign = await startCampaign(suite.client, taskQueue, { audienceId, throttle: 200 });
     await until(
       '600 messages sent',
       async () => (await sentCount(ownPool, campaign.id)) >= 600,
@@ -190,7 +180,7 @@ describe('faults during a run', () => {
     const taskQueue = uniqueTaskQueue('fault-consent');
     const w = worker(taskQueue);
     const { ids, audienceId } = await createAudience(pool, 100);
-    const campaign = await startCampaign(client, taskQueue, {
+    const campaign = await startCampaign(suite.client, taskQueue, {
       audienceId,
       webhookUrl: hook.url,
       throttle: 10,
