@@ -202,13 +202,7 @@ export function shutdownTimeoutMs(env: NodeJS.ProcessEnv = process.env): number 
 
 /** TRIGGER_RATE_LIMIT: trigger calls per second per API key, in each API process (default 1,000). */
 export function triggerRateLimit(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env.TRIGGER_RATE_LIMIT;
-  if (raw === undefined || raw === '') return 1000;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) {
-    throw new ConfigError(`TRIGGER_RATE_LIMIT must be a whole number of calls per second, got "${raw}".`);
-  }
-  return value;
+  return countOf(env, 'TRIGGER_RATE_LIMIT') ?? 1000;
 }
 
 /**
@@ -218,13 +212,7 @@ export function triggerRateLimit(env: NodeJS.ProcessEnv = process.env): number {
  * from a few shared addresses and in bursts, so the default is far above one person's rate.
  */
 export function trackingRateLimit(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env.TRACKING_RATE_LIMIT;
-  if (raw === undefined || raw === '') return 200;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) {
-    throw new ConfigError(`TRACKING_RATE_LIMIT must be a whole number of requests per second, got "${raw}".`);
-  }
-  return value;
+  return countOf(env, 'TRACKING_RATE_LIMIT') ?? 200;
 }
 
 /**
