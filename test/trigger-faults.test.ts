@@ -18,6 +18,7 @@ import { createApp } from '../api/app';
 import { createApiKey } from '../api/auth';
 import { createPrisma } from '../prisma/client';
 import { faultSuite } from './harness/fault-suite';
+import { liveCampaign as liveWebhookCampaign } from './harness/trigger-env';
 import { createAudience, until } from './harness/campaigns';
 import { startWorkerProcess, type WorkerProcess } from './harness/processes';
 import { startWebhookReceiver, type WebhookReceiver } from './harness/receivers';
@@ -111,24 +112,9 @@ describe('faults during a stream of triggers', () => {
 
   /** A live transactional webhook campaign sending to `hook`, and 5 profiles to trigger it for. */
   async function liveCampaign(e: Env, hook: WebhookReceiver) {
-    const post = (path: string, body: object, role: keyof Env['auth']) =>
-      request(e.app).post(path).set('Authorization', e.auth[role]).send(body);
-    const created = await post(
-      '/v1/campaigns',
-      {
-        name: 'trigger-faults',
-        type: 'api_triggered',
-        category: 'transactional',
-        channel: 'webhook',
-        content: { url: hook.url, body: 'n={{context.n}}' },
-      },
-      'editor',
-    );
-    expect(created.status).toBe(201);
-    const activated = await post(`/v1/campaigns/${created.body.id}/activate`, {}, 'publisher');
-    expect(activated.status).toBe(200);
+    const id = await liveWebhookCampaign(e, hook, { name: 'trigger-faults', body: 'n={{context.n}}' });
     const { ids } = await createAudience(e.pool, RECIPIENTS);
-    return { id: created.body.id as string, ids };
+    return { id, ids };
   }
 
   /**

@@ -77,18 +77,25 @@ export async function workerProcess(e: TriggerEnv, env?: Record<string, string>)
   return w;
 }
 
-/** A live api_triggered transactional webhook campaign sending to `hook`. */
-export async function liveCampaign(e: TriggerEnv, hook: WebhookReceiver): Promise<string> {
-  const post = (path: string, body: object, role: Role) =>
+/**
+ * A live api_triggered transactional webhook campaign sending to `hook` (its body a template of the
+ * call's context, if given).
+ */
+export async function liveCampaign(
+  e: { app: TriggerEnv['app']; auth: Record<'editor' | 'publisher', string> },
+  hook: WebhookReceiver,
+  options: { name?: string; body?: string } = {},
+): Promise<string> {
+  const post = (path: string, body: object, role: 'editor' | 'publisher') =>
     request(e.app).post(path).set('Authorization', e.auth[role]).send(body);
   const created = await post(
     '/v1/campaigns',
     {
-      name: 'wedge',
+      name: options.name ?? 'wedge',
       type: 'api_triggered',
       category: 'transactional',
       channel: 'webhook',
-      content: { url: hook.url, body: 'hi' },
+      content: { url: hook.url, body: options.body ?? 'hi' },
     },
     'editor',
   );
